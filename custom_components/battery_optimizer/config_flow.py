@@ -1,0 +1,466 @@
+"""Config, reconfigure and options flows for Battery Optimizer."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from datetime import datetime, timedelta
+import logging
+import math
+from typing import Any
+
+import voluptuous as vol
+
+from homeassistant.components.sensor import SensorDeviceClass
+from homeassistant.config_entries import (
+    SOURCE_RECONFIGURE,
+    ConfigEntry,
+    ConfigFlow,
+    ConfigFlowResult,
+    OptionsFlow,
+)
+from homeassistant.const import (
+    PERCENTAGE,
+    STATE_UNAVAILABLE,
+    STATE_UNKNOWN,
+    Platform,
+    UnitOfEnergy,
+    UnitOfPower,
+    UnitOfTime,
+)
+from homeassistant.core import HomeAssistant, callback
+from homeassistant.helpers.aiohttp_client import async_get_clientsession
+from homeassistant.helpers.selector import (
+    EntitySelector,
+    EntitySelectorConfig,
+    NumberSelector,
+    NumberSelectorConfig,
+    NumberSelectorMode,
+    SelectOptionDict,
+    SelectSelector,
+    SelectSelectorConfig,
+    SelectSelectorMode,
+    TextSelector,
+)
+from homeassistant.util import dt as dt_util
+
+from .const import (
+    CONF_BATTERY_VOLTAGE_ENTITY,
+    CONF_CAPACITY_KWH,
+    CONF_CHARGE_LIMIT_KW,
+    CONF_CHEAP_THRESHOLD,
+    CONF_CYCLE_COST,
+    CONF_DISCHARGE_LIMIT_KW,
+    CONF_EFFICIENCY_PCT,
+    CONF_END_VALUE_PCT,
+    CONF_EXPENSIVE_THRESHOLD,
+    CONF_EXPORT_LIMIT_KW,
+    CONF_EXPORT_PRODUCT,
+    CONF_EXPORT_RATE,
+    CONF_EXPORT_TYPE,
+    CONF_FLAT_LOAD_KW,
+    CONF_HORIZON_HOURS,
+    CONF_IMPORT_PRODUCT,
+    CONF_LOAD_POWER_ENTITY,
+    CONF_MAX_SOC_PCT,
+    CONF_PV_POWER_ENTITY,
+    CONF_REGION,
+    CONF_REPLAN_MINUTES,
+    CONF_RESERVE_SOC_PCT,
+    CONF_SOC_ENTITY,
+    DEFAULT_CAPACITY_KWH,
+    DEFAULT_CHARGE_LIMIT_KW,
+    DEFAULT_CHEAP_THRESHOLD,
+    DEFAULT_CYCLE_COST,
+    DEFAULT_DISCHARGE_LIMIT_KW,
+    DEFAULT_EFFICIENCY_PCT,
+    DEFAULT_END_VALUE_PCT,
+    DEFAULT_EXPENSIVE_THRESHOLD,
+    DEFAULT_EXPORT_LIMIT_KW,
+    DEFAULT_FLAT_LOAD_KW,
+    DEFAULT_HORIZON_HOURS,
+    DEFAULT_MAX_SOC_PCT,
+    DEFAULT_REPLAN_MINUTES,
+    DEFAULT_RESERVE_SOC_PCT,
+    DOMAIN,
+    EXPORT_AGILE,
+    EXPORT_FIXED,
+    EXPORT_NONE,
+    EXPORT_TYPES,
+    MAX_HORIZON_HOURS,
+    REGIONS,
+)
+from .tariffs.octopus import (
+    OctopusClient,
+    OctopusConnectionError,
+    OctopusNotFoundError,
+    OctopusResponseError,
+)
+
+_LOGGER = logging.getLogger(__name__)
+
+PRICE_UNIT = "p/kWh"
+# Octopus Outgoing Fixed pays 15 p/kWh; most fixed-export users start from there.
+DEFAULT_EXPORT_RATE_P_PER_KWH = 15.0
+MIN_HORIZON_HOURS = 12
+MAX_REPLAN_MINUTES = 60
+# The current half-hour always has a published Agile price, so an hour either
+# side of now proves that the product and region resolve to real prices.
+PRICE_TEST_MARGIN = timedelta(hours=1)
+_OPTIONAL_SENSORS = (
+    CONF_PV_POWER_ENTITY,
+    CONF_LOAD_POWER_ENTITY,
+    CONF_BATTERY_VOLTAGE_ENTITY,
+)
+
+
+class NoPricesError(Exception):
+    """The Octopus API answered but published no prices for the test window."""
+
+
+class NoExportProductError(Exception):
+    """Octopus lists no Agile Outgoing product to read export prices from."""
+
+
+def _number(minimum: float, maximum: float, step: float, unit: str) -> NumberSelector:
+    return NumberSelector(
+        NumberSelectorConfig(
+            min=minimum,
+            max=maximum,
+            step=step,
+            unit_of_measurement=unit,
+            mode=NumberSelectorMode.BOX,
+        )
+    )
+
+
+def _sensor(device_class: SensorDeviceClass) -> EntitySelector:
+    return EntitySelector(
+        EntitySelectorConfig(domain=Platform.SENSOR, device_class=device_class)
+    )
+
+
+def tariff_schema(advanced: bool) -> vol.Schema:
+    """Return the tariff form; the manual product code is for advanced users only."""
+    fields: dict[vol.Marker, Any] = {
+        vol.Required(CONF_REGION): SelectSelector(
+            SelectSelectorConfig(
+                options=[
+                    SelectOptionDict(value=code, label=f"{code} - {name}")
+                    for code, name in REGIONS.items()
+                ],
+                mode=SelectSelectorMode.DROPDOWN,
+            )
+        ),
+        # No export is the safe default: assuming an export tariff the user does
+        # not have would make the plan discharge to the grid for nothing.
+        vol.Required(CONF_EXPORT_TYPE, default=EXPORT_NONE): SelectSelector(
+            SelectSelectorConfig(
+                options=list(EXPORT_TYPES),
+                translation_key=CONF_EXPORT_TYPE,
+                mode=SelectSelectorMode.LIST,
+            )
+        ),
+    }
+    if advanced:
+        fields[vol.Optional(CONF_IMPORT_PRODUCT)] = TextSelector()
+    return vol.Schema(fields)
+
+
+EXPORT_RATE_SCHEMA = vol.Schema(
+    {
+        vol.Required(CONF_EXPORT_RATE, default=DEFAULT_EXPORT_RATE_P_PER_KWH): _number(
+            0, 100, 0.01, PRICE_UNIT
+        ),
+    }
+)
+
+BATTERY_SCHEMA = vol.Schema(
+    {
+        vol.Required(CONF_SOC_ENTITY): _sensor(SensorDeviceClass.BATTERY),
+        vol.Optional(CONF_PV_POWER_ENTITY): _sensor(SensorDeviceClass.POWER),
+        vol.Optional(CONF_LOAD_POWER_ENTITY): _sensor(SensorDeviceClass.POWER),
+        vol.Optional(CONF_BATTERY_VOLTAGE_ENTITY): _sensor(SensorDeviceClass.VOLTAGE),
+        vol.Required(CONF_CAPACITY_KWH, default=DEFAULT_CAPACITY_KWH): _number(
+            0.5, 200, 0.1, UnitOfEnergy.KILO_WATT_HOUR
+        ),
+        vol.Required(CONF_CHARGE_LIMIT_KW, default=DEFAULT_CHARGE_LIMIT_KW): _number(
+            0.1, 50, 0.1, UnitOfPower.KILO_WATT
+        ),
+        vol.Required(
+            CONF_DISCHARGE_LIMIT_KW, default=DEFAULT_DISCHARGE_LIMIT_KW
+        ): _number(0.1, 50, 0.1, UnitOfPower.KILO_WATT),
+        vol.Required(CONF_EFFICIENCY_PCT, default=DEFAULT_EFFICIENCY_PCT): _number(
+            50, 100, 1, PERCENTAGE
+        ),
+        vol.Required(CONF_RESERVE_SOC_PCT, default=DEFAULT_RESERVE_SOC_PCT): _number(
+            0, 100, 1, PERCENTAGE
+        ),
+        vol.Required(CONF_MAX_SOC_PCT, default=DEFAULT_MAX_SOC_PCT): _number(
+            1, 100, 1, PERCENTAGE
+        ),
+        vol.Required(CONF_EXPORT_LIMIT_KW, default=DEFAULT_EXPORT_LIMIT_KW): _number(
+            0, 50, 0.01, UnitOfPower.KILO_WATT
+        ),
+    }
+)
+
+OPTIONS_SCHEMA = vol.Schema(
+    {
+        vol.Required(CONF_HORIZON_HOURS, default=DEFAULT_HORIZON_HOURS): _number(
+            MIN_HORIZON_HOURS, MAX_HORIZON_HOURS, 1, UnitOfTime.HOURS
+        ),
+        vol.Required(CONF_REPLAN_MINUTES, default=DEFAULT_REPLAN_MINUTES): _number(
+            1, MAX_REPLAN_MINUTES, 1, UnitOfTime.MINUTES
+        ),
+        vol.Required(CONF_CYCLE_COST, default=DEFAULT_CYCLE_COST): _number(
+            0, 50, 0.1, PRICE_UNIT
+        ),
+        # Agile prices go negative in windy nights, so thresholds may too.
+        vol.Required(CONF_CHEAP_THRESHOLD, default=DEFAULT_CHEAP_THRESHOLD): _number(
+            -50, 150, 0.1, PRICE_UNIT
+        ),
+        vol.Required(
+            CONF_EXPENSIVE_THRESHOLD, default=DEFAULT_EXPENSIVE_THRESHOLD
+        ): _number(-50, 150, 0.1, PRICE_UNIT),
+        vol.Required(CONF_END_VALUE_PCT, default=DEFAULT_END_VALUE_PCT): _number(
+            0, 100, 1, PERCENTAGE
+        ),
+        vol.Required(CONF_FLAT_LOAD_KW, default=DEFAULT_FLAT_LOAD_KW): _number(
+            0, 20, 0.05, UnitOfPower.KILO_WATT
+        ),
+    }
+)
+
+
+def entry_title(region: str) -> str:
+    """Return the default entry title for an Agile region."""
+    return f"Battery Optimizer ({REGIONS[region]})"
+
+
+def _is_number(state: str) -> bool:
+    try:
+        return math.isfinite(float(state))
+    except ValueError:
+        return False
+
+
+def validate_battery(
+    hass: HomeAssistant, user_input: Mapping[str, Any]
+) -> dict[str, str]:
+    """Return form errors for the battery step; empty when the input is usable."""
+    errors: dict[str, str] = {}
+    soc = hass.states.get(user_input[CONF_SOC_ENTITY])
+    if soc is None:
+        errors[CONF_SOC_ENTITY] = "entity_not_found"
+    elif not _is_number(soc.state):
+        errors[CONF_SOC_ENTITY] = "soc_not_numeric"
+    for key in _OPTIONAL_SENSORS:
+        if (entity_id := user_input.get(key)) is None:
+            continue
+        state = hass.states.get(entity_id)
+        if state is None:
+            errors[key] = "entity_not_found"
+        # Power sensors often read unavailable at night or while the inverter
+        # reconnects; that must not block setup.
+        elif state.state not in (STATE_UNAVAILABLE, STATE_UNKNOWN) and not _is_number(
+            state.state
+        ):
+            errors[key] = "not_numeric"
+    if user_input[CONF_RESERVE_SOC_PCT] >= user_input[CONF_MAX_SOC_PCT]:
+        errors[CONF_RESERVE_SOC_PCT] = "reserve_above_max"
+    return errors
+
+
+async def _async_require_prices(
+    client: OctopusClient, product_code: str, region: str, now: datetime
+) -> None:
+    rates = await client.async_get_rates(
+        product_code, region, now - PRICE_TEST_MARGIN, now + PRICE_TEST_MARGIN
+    )
+    if not rates:
+        raise NoPricesError(product_code)
+
+
+async def async_resolve_tariff(
+    hass: HomeAssistant, user_input: Mapping[str, Any]
+) -> dict[str, Any]:
+    """Find the product codes and fetch their prices once; return the tariff data."""
+    client = OctopusClient(async_get_clientsession(hass))
+    region: str = user_input[CONF_REGION]
+    export_type: str = user_input[CONF_EXPORT_TYPE]
+    import_code = user_input.get(CONF_IMPORT_PRODUCT, "").strip().upper()
+    export_code: str | None = None
+    if not import_code or export_type == EXPORT_AGILE:
+        products = await client.async_get_agile_products()
+        import_code = import_code or products.import_code
+        export_code = products.export_code
+    now = dt_util.utcnow()
+    await _async_require_prices(client, import_code, region, now)
+    tariff: dict[str, Any] = {
+        CONF_REGION: region,
+        CONF_IMPORT_PRODUCT: import_code,
+        CONF_EXPORT_TYPE: export_type,
+    }
+    if export_type == EXPORT_AGILE:
+        if export_code is None:
+            raise NoExportProductError
+        await _async_require_prices(client, export_code, region, now)
+        tariff[CONF_EXPORT_PRODUCT] = export_code
+    return tariff
+
+
+class BatteryOptimizerConfigFlow(ConfigFlow, domain=DOMAIN):
+    """Set up one optimizer per battery: tariff, then the battery itself."""
+
+    VERSION = 1
+
+    def __init__(self) -> None:
+        """Start with no tariff chosen."""
+        self._tariff: dict[str, Any] = {}
+
+    @staticmethod
+    @callback
+    def async_get_options_flow(
+        config_entry: ConfigEntry,
+    ) -> BatteryOptimizerOptionsFlow:
+        """Return the options flow for an entry."""
+        return BatteryOptimizerOptionsFlow()
+
+    async def async_step_user(
+        self, user_input: dict[str, Any] | None = None
+    ) -> ConfigFlowResult:
+        """Ask for the tariff of a new entry."""
+        return await self._async_step_tariff("user", user_input)
+
+    async def async_step_reconfigure(
+        self, user_input: dict[str, Any] | None = None
+    ) -> ConfigFlowResult:
+        """Ask for the tariff again, prefilled from the entry being changed."""
+        return await self._async_step_tariff("reconfigure", user_input)
+
+    async def async_step_export_rate(
+        self, user_input: dict[str, Any] | None = None
+    ) -> ConfigFlowResult:
+        """Ask for the fixed export rate."""
+        if user_input is not None:
+            self._tariff[CONF_EXPORT_RATE] = user_input[CONF_EXPORT_RATE]
+            return await self.async_step_battery()
+        return self.async_show_form(
+            step_id="export_rate",
+            data_schema=self.add_suggested_values_to_schema(
+                EXPORT_RATE_SCHEMA, self._current_data()
+            ),
+        )
+
+    async def async_step_battery(
+        self, user_input: dict[str, Any] | None = None
+    ) -> ConfigFlowResult:
+        """Ask for the battery entities and limits, then create or update the entry."""
+        errors: dict[str, str] = {}
+        if user_input is not None:
+            errors = validate_battery(self.hass, user_input)
+            if not errors:
+                return await self._async_finish({**self._tariff, **user_input})
+        return self.async_show_form(
+            step_id="battery",
+            data_schema=self.add_suggested_values_to_schema(
+                BATTERY_SCHEMA, user_input or self._current_data()
+            ),
+            errors=errors,
+        )
+
+    async def _async_step_tariff(
+        self, step_id: str, user_input: dict[str, Any] | None
+    ) -> ConfigFlowResult:
+        errors: dict[str, str] = {}
+        if user_input is not None:
+            try:
+                self._tariff = await async_resolve_tariff(self.hass, user_input)
+            except OctopusConnectionError:
+                errors["base"] = "cannot_connect"
+            except OctopusNotFoundError:
+                # A 404 almost always means a mistyped manual product code.
+                field = (
+                    CONF_IMPORT_PRODUCT
+                    if user_input.get(CONF_IMPORT_PRODUCT)
+                    else "base"
+                )
+                errors[field] = "unknown_product"
+            except OctopusResponseError:
+                errors["base"] = "invalid_response"
+            except NoPricesError:
+                errors["base"] = "no_prices"
+            except NoExportProductError:
+                errors["base"] = "no_export_product"
+            except Exception:
+                _LOGGER.exception("Unexpected error while checking the Octopus tariff")
+                errors["base"] = "unknown"
+            else:
+                if self._tariff[CONF_EXPORT_TYPE] == EXPORT_FIXED:
+                    return await self.async_step_export_rate()
+                return await self.async_step_battery()
+        return self.async_show_form(
+            step_id=step_id,
+            data_schema=self.add_suggested_values_to_schema(
+                tariff_schema(self.show_advanced_options),
+                user_input or self._current_data(),
+            ),
+            errors=errors,
+        )
+
+    def _current_data(self) -> Mapping[str, Any]:
+        """Return the values to prefill: the entry's when reconfiguring, else none."""
+        if self.source == SOURCE_RECONFIGURE:
+            return self._get_reconfigure_entry().data
+        return {}
+
+    async def _async_finish(self, data: dict[str, Any]) -> ConfigFlowResult:
+        soc_entity_id: str = data[CONF_SOC_ENTITY]
+        if self.source != SOURCE_RECONFIGURE:
+            await self.async_set_unique_id(soc_entity_id)
+            self._abort_if_unique_id_configured()
+            return self.async_create_entry(
+                title=entry_title(data[CONF_REGION]), data=data
+            )
+        entry = self._get_reconfigure_entry()
+        if soc_entity_id != entry.unique_id:
+            # Another entry may already optimise that battery; this flow owns
+            # the entry it changes, so it is not "in progress" for itself.
+            await self.async_set_unique_id(soc_entity_id, raise_on_progress=False)
+            self._abort_if_unique_id_configured()
+        # Keep a title the user chose; follow the region only for the default one.
+        title = entry.title
+        if title == entry_title(entry.data[CONF_REGION]):
+            title = entry_title(data[CONF_REGION])
+        return self.async_update_reload_and_abort(
+            entry, unique_id=soc_entity_id, title=title, data=data
+        )
+
+
+class BatteryOptimizerOptionsFlow(OptionsFlow):
+    """Tune the planner without setting the entry up again."""
+
+    async def async_step_init(
+        self, user_input: dict[str, Any] | None = None
+    ) -> ConfigFlowResult:
+        """Ask for the planner options."""
+        errors: dict[str, str] = {}
+        if user_input is not None:
+            if user_input[CONF_CHEAP_THRESHOLD] >= user_input[CONF_EXPENSIVE_THRESHOLD]:
+                errors[CONF_CHEAP_THRESHOLD] = "thresholds_order"
+            else:
+                # Number selectors give floats; whole hours and minutes read better.
+                return self.async_create_entry(
+                    data={
+                        **user_input,
+                        CONF_HORIZON_HOURS: int(user_input[CONF_HORIZON_HOURS]),
+                        CONF_REPLAN_MINUTES: int(user_input[CONF_REPLAN_MINUTES]),
+                    }
+                )
+        return self.async_show_form(
+            step_id="init",
+            data_schema=self.add_suggested_values_to_schema(
+                OPTIONS_SCHEMA, user_input or self.config_entry.options
+            ),
+            errors=errors,
+        )

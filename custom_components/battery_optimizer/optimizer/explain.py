@@ -1,0 +1,400 @@
+"""What a plan means to a person: slot modes and reasons, binding limits, KPIs."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime, tzinfo
+
+from .model import Battery, Inputs, Kpis, Mode, Plan, Site, Slot
+
+# Flows below this are treated as zero when naming what a slot does.
+ACTIVE_KW = 1e-3
+# Energy within this of a bound counts as at the bound.
+AT_BOUND_KWH = 1e-3
+# Digits kept on flows so solver noise like -1e-9 never shows.
+FLOW_DIGITS = 4
+
+
+@dataclass(frozen=True, slots=True)
+class Flows:
+    """A solved schedule: mean kW per slot, and stored kWh at each slot boundary.
+
+    `stored_kwh` has one value more than there are slots: the start, then the
+    end of each slot.
+    """
+
+    import_kw: Sequence[float]
+    export_kw: Sequence[float]
+    charge_kw: Sequence[float]
+    discharge_kw: Sequence[float]
+    curtail_kw: Sequence[float]
+    stored_kwh: Sequence[float]
+
+
+def _clean(value: float) -> float:
+    """Round away solver noise and never return a negative zero."""
+    return round(value, FLOW_DIGITS) + 0.0
+
+
+def classify_mode(
+    *,
+    import_kw: float,
+    export_kw: float,
+    charge_kw: float,
+    discharge_kw: float,
+    surplus_pv_kw: float,
+    start_kwh: float,
+    end_kwh: float,
+    battery: Battery,
+) -> Mode:
+    """Inverter mode that carries out one slot's flows.
+
+    `surplus_pv_kw` is PV used (after curtailment) minus house load.
+    """
+    if charge_kw > ACTIVE_KW and import_kw > ACTIVE_KW:
+        return Mode.FORCE_CHARGE
+    if discharge_kw > ACTIVE_KW and export_kw > ACTIVE_KW:
+        return Mode.FORCE_DISCHARGE
+    idle = charge_kw <= ACTIVE_KW and discharge_kw <= ACTIVE_KW
+    if idle and import_kw > ACTIVE_KW and start_kwh > battery.reserve_kwh + AT_BOUND_KWH:
+        return Mode.HOLD
+    if (
+        export_kw > ACTIVE_KW
+        and surplus_pv_kw > ACTIVE_KW
+        and end_kwh < battery.max_kwh - AT_BOUND_KWH
+    ):
+        return Mode.FEED_IN_FIRST
+    return Mode.SELF_USE
+
+
+@dataclass(frozen=True, slots=True)
+class _Run:
+    """Consecutive slots in which the battery discharges."""
+
+    first: int
+    last: int
+
+
+def _discharge_runs(discharge_kw: Sequence[float]) -> list[_Run]:
+    runs: list[_Run] = []
+    for t, d in enumerate(discharge_kw):
+        if d <= ACTIVE_KW:
+            continue
+        if runs and runs[-1].last == t - 1:
+            runs[-1] = _Run(runs[-1].first, t)
+        else:
+            runs.append(_Run(t, t))
+    return runs
+
+
+class _Clock:
+    """Formats times in the display time zone, naming the day after the first."""
+
+    def __init__(self, first: datetime, display_tz: tzinfo) -> None:
+        self._tz = display_tz
+        self._first_day = first.astimezone(display_tz).date()
+
+    def at(self, moment: datetime) -> str:
+        local = moment.astimezone(self._tz)
+        if local.date() == self._first_day:
+            return f"{local:%H:%M}"
+        return f"{local:%a %H:%M}"
+
+    def span(self, start: datetime, end: datetime) -> str:
+        local_end = end.astimezone(self._tz)
+        return f"{self.at(start)}-{local_end:%H:%M}"
+
+
+def _price(p_per_kwh: float) -> str:
+    return f"{p_per_kwh:.1f}p"
+
+
+class _Reasons:
+    """Builds each slot's reason from the whole schedule."""
+
+    def __init__(
+        self,
+        inputs: Inputs,
+        battery: Battery,
+        rows: list[dict[str, float]],
+        modes: list[Mode],
+        value_p: float,
+        clock: _Clock,
+    ) -> None:
+        self._inputs = inputs
+        self._battery = battery
+        self._rows = rows
+        self._modes = modes
+        self._value_p = value_p
+        self._clock = clock
+        runs = _discharge_runs([row["discharge_kw"] for row in rows])
+        # next_run[t]: the first discharge run starting after slot t.
+        self._next_run: list[_Run | None] = [None] * len(rows)
+        upcoming: _Run | None = None
+        for t in range(len(rows) - 1, -1, -1):
+            self._next_run[t] = upcoming
+            if runs and runs[-1].first == t:
+                upcoming = runs.pop()
+
+    def _use_of_stored_energy(self, t: int) -> str:
+        """What the energy held at slot t is for, in words."""
+        run = self._next_run[t]
+        if run is None:
+            return (
+                f"stored energy is worth {_price(self._value_p)} "
+                "at the end of the plan"
+            )
+        inputs = self._inputs
+        slots = range(run.first, run.last + 1)
+        span = self._clock.span(inputs.starts[run.first], inputs.end(run.last))
+        exported = sum(
+            min(self._rows[s]["discharge_kw"], self._rows[s]["export_kw"])
+            * inputs.durations_h[s]
+            for s in slots
+        )
+        discharged = sum(
+            self._rows[s]["discharge_kw"] * inputs.durations_h[s] for s in slots
+        )
+        if exported > discharged / 2:
+            best = max(inputs.export_price_p_per_kwh[s] for s in slots)
+            return f"the energy is sold {span} at up to {_price(best)}"
+        peak = max(inputs.import_price_p_per_kwh[s] for s in slots)
+        return f"the energy covers the {span} peak at {_price(peak)}"
+
+    def reason(self, t: int) -> str:
+        """A sentence on why slot t does what it does."""
+        inputs, row, mode = self._inputs, self._rows[t], self._modes[t]
+        p_imp = inputs.import_price_p_per_kwh[t]
+        p_exp = inputs.export_price_p_per_kwh[t]
+        if mode is Mode.FORCE_CHARGE:
+            head = f"Charge from the grid at {_price(p_imp)}"
+            if p_imp < 0:
+                return f"{head}: importing is paid"
+            if row["start_kwh"] < self._battery.reserve_kwh - AT_BOUND_KWH:
+                return (
+                    f"{head}: the battery is below its "
+                    f"{self._battery.reserve_soc_pct:.0f}% reserve"
+                )
+            return f"{head}: {self._use_of_stored_energy(t)}"
+        if mode is Mode.FORCE_DISCHARGE:
+            head = f"Sell battery energy at {_price(p_exp)}"
+            refill = next(
+                (s for s in range(t + 1, len(self._modes)) if self._modes[s] is Mode.FORCE_CHARGE),
+                None,
+            )
+            if refill is None:
+                return f"{head}: the best price left for it in the plan"
+            refill_p = inputs.import_price_p_per_kwh[refill]
+            when = self._clock.at(inputs.starts[refill])
+            return f"{head}: it is refilled at {_price(refill_p)} from {when}"
+        if mode is Mode.HOLD:
+            soc_pct = 100 * row["start_kwh"] / self._battery.capacity_kwh
+            return (
+                f"Hold the battery at {soc_pct:.0f}%: {self._use_of_stored_energy(t)}; "
+                f"the grid costs {_price(p_imp)} now"
+            )
+        if mode is Mode.FEED_IN_FIRST:
+            if row["charge_kw"] > ACTIVE_KW:
+                return f"Export solar at {_price(p_exp)} first; the battery takes the rest"
+            return f"Export surplus solar at {_price(p_exp)}: worth more now than stored"
+        return self._self_use_reason(t, p_imp, p_exp)
+
+    def _self_use_reason(self, t: int, p_imp: float, p_exp: float) -> str:
+        row = self._rows[t]
+        if row["curtail_kw"] > ACTIVE_KW:
+            if p_exp < 0:
+                return f"Curtail solar: exporting costs {_price(-p_exp)}"
+            return "Curtail solar: the export limit is reached and the battery can take no more"
+        if row["discharge_kw"] > ACTIVE_KW:
+            return f"Battery covers the house instead of importing at {_price(p_imp)}"
+        if row["charge_kw"] > ACTIVE_KW:
+            return "Store surplus solar in the battery"
+        if row["export_kw"] > ACTIVE_KW:
+            return f"Battery full: export surplus solar at {_price(p_exp)}"
+        if row["import_kw"] > ACTIVE_KW:
+            return f"Battery at its reserve: the house runs from the grid at {_price(p_imp)}"
+        return "Solar covers the house"
+
+
+def build_slots(
+    inputs: Inputs,
+    battery: Battery,
+    flows: Flows,
+    terminal_value_p_per_kwh: float,
+    display_tz: tzinfo,
+) -> tuple[Slot, ...]:
+    """Turn a solved schedule into plan slots with modes, costs and reasons."""
+    rows: list[dict[str, float]] = []
+    modes: list[Mode] = []
+    for t in range(len(inputs)):
+        row = {
+            "import_kw": max(0.0, _clean(flows.import_kw[t])),
+            "export_kw": max(0.0, _clean(flows.export_kw[t])),
+            "charge_kw": max(0.0, _clean(flows.charge_kw[t])),
+            "discharge_kw": max(0.0, _clean(flows.discharge_kw[t])),
+            "curtail_kw": max(0.0, _clean(flows.curtail_kw[t])),
+            "start_kwh": flows.stored_kwh[t],
+            "end_kwh": max(0.0, _clean(flows.stored_kwh[t + 1])),
+        }
+        rows.append(row)
+        modes.append(
+            classify_mode(
+                import_kw=row["import_kw"],
+                export_kw=row["export_kw"],
+                charge_kw=row["charge_kw"],
+                discharge_kw=row["discharge_kw"],
+                surplus_pv_kw=inputs.pv_kw[t] - row["curtail_kw"] - inputs.load_kw[t],
+                start_kwh=row["start_kwh"],
+                end_kwh=row["end_kwh"],
+                battery=battery,
+            )
+        )
+    reasons = _Reasons(
+        inputs, battery, rows, modes, terminal_value_p_per_kwh, _Clock(inputs.starts[0], display_tz)
+    )
+    slots: list[Slot] = []
+    for t, row in enumerate(rows):
+        h = inputs.durations_h[t]
+        p_imp = inputs.import_price_p_per_kwh[t]
+        p_exp = inputs.export_price_p_per_kwh[t]
+        slots.append(
+            Slot(
+                start=inputs.starts[t],
+                end=inputs.end(t),
+                duration_h=h,
+                import_price_p_per_kwh=p_imp,
+                export_price_p_per_kwh=p_exp,
+                price_is_forecast=inputs.is_forecast(t),
+                load_kw=inputs.load_kw[t],
+                pv_kw=inputs.pv_kw[t],
+                import_kw=row["import_kw"],
+                export_kw=row["export_kw"],
+                charge_kw=row["charge_kw"],
+                discharge_kw=row["discharge_kw"],
+                curtail_kw=row["curtail_kw"],
+                soc_end_kwh=row["end_kwh"],
+                soc_end_pct=round(100 * row["end_kwh"] / battery.capacity_kwh, 2) + 0.0,
+                mode=modes[t],
+                charge_current_a=round(battery.current_a(row["charge_kw"]), 1) + 0.0,
+                cost_p=_clean((p_imp * row["import_kw"] - p_exp * row["export_kw"]) * h),
+                reason=reasons.reason(t),
+            )
+        )
+    return tuple(slots)
+
+
+def _limits_reached(slot: Slot, battery: Battery, site: Site) -> list[str]:
+    """Names of the limits slot sits at; a limit of zero is never reported."""
+
+    def at_limit(flow_kw: float, limit_kw: float) -> bool:
+        return limit_kw > 0 and flow_kw >= limit_kw - ACTIVE_KW
+
+    reached = []
+    if slot.soc_end_kwh >= battery.max_kwh - AT_BOUND_KWH:
+        reached.append("battery full")
+    elif slot.soc_end_kwh <= battery.reserve_kwh + AT_BOUND_KWH:
+        reached.append("battery at reserve")
+    ac_kw = slot.pv_kw - slot.curtail_kw + slot.discharge_kw - slot.charge_kw
+    for name, flow_kw, limit_kw in (
+        ("charge limit", slot.charge_kw, battery.charge_limit_kw),
+        ("discharge limit", slot.discharge_kw, battery.discharge_limit_kw),
+        ("export limit", slot.export_kw, site.export_limit_kw),
+        ("import limit", slot.import_kw, site.import_limit_kw),
+        ("inverter limit", abs(ac_kw), site.inverter_ac_limit_kw),
+    ):
+        if at_limit(flow_kw, limit_kw):
+            reached.append(name)
+    return reached
+
+
+def binding_constraints(
+    slots: Sequence[Slot], battery: Battery, site: Site, display_tz: tzinfo
+) -> tuple[str, ...]:
+    """Limits the plan runs into, as "export limit 12:00-14:30", in time order."""
+    if not slots:
+        return ()
+    open_runs: dict[str, tuple[int, int]] = {}
+    closed: list[tuple[int, str, int]] = []
+    for t, slot in enumerate(slots):
+        reached = set(_limits_reached(slot, battery, site))
+        for name in [n for n in open_runs if n not in reached]:
+            first, last = open_runs.pop(name)
+            closed.append((first, name, last))
+        for name in reached:
+            first, _ = open_runs.get(name, (t, t))
+            open_runs[name] = (first, t)
+    closed.extend((first, name, last) for name, (first, last) in open_runs.items())
+    clock = _Clock(slots[0].start, display_tz)
+    return tuple(
+        f"{name} {clock.span(slots[first].start, slots[last].end)}"
+        for first, name, last in sorted(closed)
+    )
+
+
+def no_battery_cost_p(inputs: Inputs, site: Site) -> float:
+    """Cost of the horizon with load and PV only, pence.
+
+    PV passes the inverter (capped at its AC limit); surplus is exported up to
+    the export limit, and none is exported while export pays negative.
+    """
+    total_p = 0.0
+    for t in range(len(inputs)):
+        h = inputs.durations_h[t]
+        pv_kw = min(inputs.pv_kw[t], site.inverter_ac_limit_kw)
+        net_kw = inputs.load_kw[t] - pv_kw
+        if net_kw >= 0:
+            total_p += inputs.import_price_p_per_kwh[t] * net_kw * h
+            continue
+        p_exp = inputs.export_price_p_per_kwh[t]
+        if p_exp > 0:
+            total_p -= p_exp * min(-net_kw, site.export_limit_kw) * h
+    return total_p
+
+
+def _stored_change_value_p(plan: Plan, value_p: float) -> float:
+    """Worth of the energy a plan adds to the battery over its horizon."""
+    if not plan.slots:
+        return 0.0
+    return value_p * (plan.slots[-1].soc_end_kwh - plan.initial_soc_kwh)
+
+
+def compute_kpis(
+    plan: Plan, inputs: Inputs, battery: Battery, site: Site, rules_plan: Plan
+) -> Kpis:
+    """Key figures of a plan, and its savings against no battery and the rules.
+
+    Savings count the change in stored energy at the plan's terminal value, so
+    emptying the battery is not mistaken for saving money.
+    """
+    slots = plan.slots
+    import_kwh = sum(s.import_kw * s.duration_h for s in slots)
+    export_kwh = sum(s.export_kw * s.duration_h for s in slots)
+    throughput_kwh = sum((s.charge_kw + s.discharge_kw) * s.duration_h for s in slots)
+    pv_kwh = sum(s.pv_kw * s.duration_h for s in slots)
+    # PV that is neither curtailed nor exported stays on site.
+    pv_on_site_kwh = sum(
+        (s.pv_kw - s.curtail_kw - min(s.export_kw, s.pv_kw - s.curtail_kw)) * s.duration_h
+        for s in slots
+    )
+    hours = sum(s.duration_h for s in slots)
+    value_p = plan.terminal_value_p_per_kwh
+    net_cost_p = plan.cost_p - _stored_change_value_p(plan, value_p)
+    rules_net_cost_p = rules_plan.cost_p - _stored_change_value_p(rules_plan, value_p)
+    cost_no_battery_p = no_battery_cost_p(inputs, site)
+    return Kpis(
+        cost_p=plan.cost_p,
+        import_kwh=import_kwh,
+        export_kwh=export_kwh,
+        peak_import_kw=max((s.import_kw for s in slots), default=0.0),
+        throughput_kwh=throughput_kwh,
+        equivalent_cycles=throughput_kwh / (2 * battery.capacity_kwh),
+        self_consumption_pct=100 * pv_on_site_kwh / pv_kwh if pv_kwh > 0 else 0.0,
+        average_soc_pct=(
+            sum(s.soc_end_pct * s.duration_h for s in slots) / hours if hours > 0 else 0.0
+        ),
+        cost_no_battery_p=cost_no_battery_p,
+        cost_rules_p=rules_plan.cost_p,
+        savings_vs_no_battery_p=cost_no_battery_p - net_cost_p,
+        savings_vs_rules_p=rules_net_cost_p - net_cost_p,
+    )

@@ -1,0 +1,1 @@
+"""Octopus Agile tariff prices: API client and price coordinator."""

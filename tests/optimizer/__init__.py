@@ -1,0 +1,1 @@
+"""Tests for the optimizer package (no Home Assistant needed)."""

@@ -1,0 +1,1 @@
+"""Tests of the Octopus tariff client and the price coordinator."""

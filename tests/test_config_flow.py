@@ -1,0 +1,706 @@
+"""Tests for the Battery Optimizer config, reconfigure and options flows."""
+
+from __future__ import annotations
+
+from collections.abc import Generator
+from datetime import timedelta
+import json
+from pathlib import Path
+from typing import Any
+from unittest.mock import AsyncMock, patch
+
+import pytest
+from pytest_homeassistant_custom_component.common import MockConfigEntry
+import voluptuous as vol
+
+from custom_components.battery_optimizer.config_flow import (
+    BATTERY_SCHEMA,
+    EXPORT_RATE_SCHEMA,
+    OPTIONS_SCHEMA,
+    tariff_schema,
+)
+from custom_components.battery_optimizer.const import (
+    CONF_BATTERY_VOLTAGE_ENTITY,
+    CONF_CAPACITY_KWH,
+    CONF_CHARGE_LIMIT_KW,
+    CONF_CHEAP_THRESHOLD,
+    CONF_CYCLE_COST,
+    CONF_DISCHARGE_LIMIT_KW,
+    CONF_EFFICIENCY_PCT,
+    CONF_END_VALUE_PCT,
+    CONF_EXPENSIVE_THRESHOLD,
+    CONF_EXPORT_LIMIT_KW,
+    CONF_EXPORT_PRODUCT,
+    CONF_EXPORT_RATE,
+    CONF_EXPORT_TYPE,
+    CONF_FLAT_LOAD_KW,
+    CONF_HORIZON_HOURS,
+    CONF_IMPORT_PRODUCT,
+    CONF_LOAD_POWER_ENTITY,
+    CONF_MAX_SOC_PCT,
+    CONF_PV_POWER_ENTITY,
+    CONF_REGION,
+    CONF_REPLAN_MINUTES,
+    CONF_RESERVE_SOC_PCT,
+    CONF_SOC_ENTITY,
+    DEFAULT_CHEAP_THRESHOLD,
+    DEFAULT_HORIZON_HOURS,
+    DOMAIN,
+    EXPORT_AGILE,
+    EXPORT_FIXED,
+    EXPORT_NONE,
+    EXPORT_TYPES,
+)
+from custom_components.battery_optimizer.tariffs.octopus import (
+    AgileProducts,
+    OctopusConnectionError,
+    OctopusNotFoundError,
+    OctopusResponseError,
+    Rate,
+)
+from homeassistant.config_entries import SOURCE_USER
+from homeassistant.core import HomeAssistant
+from homeassistant.data_entry_flow import FlowResultType
+from homeassistant.util import dt as dt_util
+
+CLIENT = "custom_components.battery_optimizer.config_flow.OctopusClient"
+IMPORT_CODE = "AGILE-24-10-01"
+EXPORT_CODE = "AGILE-OUTGOING-19-05-13"
+SOC = "sensor.battery_soc"
+OTHER_SOC = "sensor.garage_battery_soc"
+PV = "sensor.pv_power"
+LOAD = "sensor.load_power"
+VOLTAGE = "sensor.battery_voltage"
+TRANSLATIONS = (
+    Path(__file__).parent.parent
+    / "custom_components"
+    / "battery_optimizer"
+    / "translations"
+    / "en.json"
+)
+
+BATTERY_INPUT: dict[str, Any] = {
+    CONF_SOC_ENTITY: SOC,
+    CONF_PV_POWER_ENTITY: PV,
+    CONF_LOAD_POWER_ENTITY: LOAD,
+    CONF_BATTERY_VOLTAGE_ENTITY: VOLTAGE,
+    CONF_CAPACITY_KWH: 10.4,
+    CONF_CHARGE_LIMIT_KW: 5.0,
+    CONF_DISCHARGE_LIMIT_KW: 4.5,
+    CONF_EFFICIENCY_PCT: 90.0,
+    CONF_RESERVE_SOC_PCT: 10.0,
+    CONF_MAX_SOC_PCT: 95.0,
+    CONF_EXPORT_LIMIT_KW: 3.68,
+}
+
+OPTIONS_INPUT: dict[str, Any] = {
+    CONF_HORIZON_HOURS: 36.0,
+    CONF_REPLAN_MINUTES: 10.0,
+    CONF_CYCLE_COST: 3.0,
+    CONF_CHEAP_THRESHOLD: 8.0,
+    CONF_EXPENSIVE_THRESHOLD: 30.0,
+    CONF_END_VALUE_PCT: 70.0,
+    CONF_FLAT_LOAD_KW: 0.5,
+}
+
+
+def _rate() -> Rate:
+    start = dt_util.utcnow().replace(second=0, microsecond=0)
+    return Rate(start=start, end=start + timedelta(minutes=30), price_p_per_kwh=21.5)
+
+
+@pytest.fixture
+def mock_setup_entry() -> Generator[AsyncMock]:
+    """Keep the flows from setting up the whole integration."""
+    with patch(
+        "custom_components.battery_optimizer.async_setup_entry", return_value=True
+    ) as mock:
+        yield mock
+
+
+@pytest.fixture
+def mock_products() -> Generator[AsyncMock]:
+    """Answer the products API with current Agile products."""
+    with patch(
+        f"{CLIENT}.async_get_agile_products",
+        return_value=AgileProducts(import_code=IMPORT_CODE, export_code=EXPORT_CODE),
+    ) as mock:
+        yield mock
+
+
+@pytest.fixture
+def mock_rates() -> Generator[AsyncMock]:
+    """Answer every rates request with one half-hour price."""
+    with patch(f"{CLIENT}.async_get_rates", return_value=[_rate()]) as mock:
+        yield mock
+
+
+@pytest.fixture(autouse=True)
+def inverter_states(hass: HomeAssistant) -> None:
+    """Create the inverter sensors the battery step points at."""
+    battery = {"device_class": "battery", "unit_of_measurement": "%"}
+    hass.states.async_set(SOC, "55", battery)
+    hass.states.async_set(OTHER_SOC, "80", battery)
+    power = {"device_class": "power", "unit_of_measurement": "kW"}
+    hass.states.async_set(PV, "1.2", power)
+    hass.states.async_set(LOAD, "0.35", power)
+    hass.states.async_set(
+        VOLTAGE, "52.1", {"device_class": "voltage", "unit_of_measurement": "V"}
+    )
+
+
+def _suggested(result: dict[str, Any], field: str) -> Any:
+    """Return the value a form prefills for a field."""
+    for key in result["data_schema"].schema:
+        if key == field:
+            return (key.description or {}).get("suggested_value")
+    raise AssertionError(f"{field} is not in the form")
+
+
+def _entry(
+    unique_id: str = SOC, title: str = "Battery Optimizer (London)", **data: Any
+) -> MockConfigEntry:
+    base = {
+        CONF_REGION: "C",
+        CONF_IMPORT_PRODUCT: IMPORT_CODE,
+        CONF_EXPORT_TYPE: EXPORT_AGILE,
+        CONF_EXPORT_PRODUCT: EXPORT_CODE,
+        **BATTERY_INPUT,
+        CONF_SOC_ENTITY: unique_id,
+    }
+    return MockConfigEntry(
+        domain=DOMAIN, title=title, unique_id=unique_id, data=base | data
+    )
+
+
+async def _start(hass: HomeAssistant, advanced: bool = False) -> dict[str, Any]:
+    return await hass.config_entries.flow.async_init(
+        DOMAIN, context={"source": SOURCE_USER, "show_advanced_options": advanced}
+    )
+
+
+async def _configure(
+    hass: HomeAssistant, result: dict[str, Any], user_input: dict[str, Any]
+) -> dict[str, Any]:
+    return await hass.config_entries.flow.async_configure(result["flow_id"], user_input)
+
+
+@pytest.mark.usefixtures("mock_products")
+async def test_user_flow_agile_outgoing(
+    hass: HomeAssistant, mock_setup_entry: AsyncMock, mock_rates: AsyncMock
+) -> None:
+    """Agile Outgoing discovers both products and tests both price feeds."""
+    result = await _start(hass)
+    assert result["type"] is FlowResultType.FORM
+    assert result["step_id"] == "user"
+    assert result["errors"] == {}
+    assert CONF_IMPORT_PRODUCT not in result["data_schema"].schema
+
+    result = await _configure(
+        hass, result, {CONF_REGION: "C", CONF_EXPORT_TYPE: EXPORT_AGILE}
+    )
+    assert result["type"] is FlowResultType.FORM
+    assert result["step_id"] == "battery"
+
+    result = await _configure(hass, result, BATTERY_INPUT)
+    assert result["type"] is FlowResultType.CREATE_ENTRY
+    assert result["title"] == "Battery Optimizer (London)"
+    assert result["data"] == {
+        CONF_REGION: "C",
+        CONF_IMPORT_PRODUCT: IMPORT_CODE,
+        CONF_EXPORT_TYPE: EXPORT_AGILE,
+        CONF_EXPORT_PRODUCT: EXPORT_CODE,
+        **BATTERY_INPUT,
+    }
+    assert result["result"].unique_id == SOC
+    assert len(mock_setup_entry.mock_calls) == 1
+
+    now = dt_util.utcnow()
+    fetched = [call.args for call in mock_rates.await_args_list]
+    assert [args[:2] for args in fetched] == [(IMPORT_CODE, "C"), (EXPORT_CODE, "C")]
+    for _, _, period_from, period_to in fetched:
+        assert period_from < now < period_to
+        assert period_to - period_from <= timedelta(hours=3)
+
+
+@pytest.mark.usefixtures("mock_products", "mock_setup_entry")
+async def test_user_flow_fixed_export(
+    hass: HomeAssistant, mock_rates: AsyncMock
+) -> None:
+    """A fixed export tariff asks for its rate and fetches only import prices."""
+    result = await _start(hass)
+    result = await _configure(
+        hass, result, {CONF_REGION: "A", CONF_EXPORT_TYPE: EXPORT_FIXED}
+    )
+    assert result["type"] is FlowResultType.FORM
+    assert result["step_id"] == "export_rate"
+    assert _suggested(result, CONF_EXPORT_RATE) is None
+
+    result = await _configure(hass, result, {CONF_EXPORT_RATE: 12.5})
+    assert result["step_id"] == "battery"
+    result = await _configure(hass, result, BATTERY_INPUT)
+
+    assert result["type"] is FlowResultType.CREATE_ENTRY
+    assert result["title"] == "Battery Optimizer (Eastern England)"
+    assert result["data"][CONF_EXPORT_RATE] == 12.5
+    assert result["data"][CONF_EXPORT_TYPE] == EXPORT_FIXED
+    assert CONF_EXPORT_PRODUCT not in result["data"]
+    assert [call.args[0] for call in mock_rates.await_args_list] == [IMPORT_CODE]
+
+
+@pytest.mark.usefixtures("mock_products", "mock_setup_entry")
+async def test_user_flow_no_export_and_only_required_sensor(
+    hass: HomeAssistant, mock_rates: AsyncMock
+) -> None:
+    """No export skips the export rate; the optional sensors may be left out."""
+    result = await _start(hass)
+    result = await _configure(
+        hass, result, {CONF_REGION: "P", CONF_EXPORT_TYPE: EXPORT_NONE}
+    )
+    assert result["step_id"] == "battery"
+    battery = {
+        key: value
+        for key, value in BATTERY_INPUT.items()
+        if key
+        not in (
+            CONF_PV_POWER_ENTITY,
+            CONF_LOAD_POWER_ENTITY,
+            CONF_BATTERY_VOLTAGE_ENTITY,
+        )
+    }
+    result = await _configure(hass, result, battery)
+
+    assert result["type"] is FlowResultType.CREATE_ENTRY
+    assert result["data"] == {
+        CONF_REGION: "P",
+        CONF_IMPORT_PRODUCT: IMPORT_CODE,
+        CONF_EXPORT_TYPE: EXPORT_NONE,
+        **battery,
+    }
+    assert len(mock_rates.await_args_list) == 1
+
+
+@pytest.mark.usefixtures("mock_setup_entry")
+async def test_advanced_manual_product_skips_discovery(
+    hass: HomeAssistant, mock_products: AsyncMock, mock_rates: AsyncMock
+) -> None:
+    """An advanced user's product code is normalised and used as it is."""
+    result = await _start(hass, advanced=True)
+    assert CONF_IMPORT_PRODUCT in result["data_schema"].schema
+
+    result = await _configure(
+        hass,
+        result,
+        {
+            CONF_REGION: "C",
+            CONF_EXPORT_TYPE: EXPORT_NONE,
+            CONF_IMPORT_PRODUCT: " agile-flex-22-11-25 ",
+        },
+    )
+    result = await _configure(hass, result, BATTERY_INPUT)
+
+    assert result["data"][CONF_IMPORT_PRODUCT] == "AGILE-FLEX-22-11-25"
+    mock_products.assert_not_awaited()
+    assert mock_rates.await_args_list[0].args[:2] == ("AGILE-FLEX-22-11-25", "C")
+
+
+@pytest.mark.usefixtures("mock_setup_entry", "mock_rates")
+async def test_advanced_manual_product_with_agile_outgoing(
+    hass: HomeAssistant, mock_products: AsyncMock
+) -> None:
+    """A manual import code still needs the export product from the API."""
+    result = await _start(hass, advanced=True)
+    result = await _configure(
+        hass,
+        result,
+        {
+            CONF_REGION: "C",
+            CONF_EXPORT_TYPE: EXPORT_AGILE,
+            CONF_IMPORT_PRODUCT: "AGILE-FLEX-22-11-25",
+        },
+    )
+    result = await _configure(hass, result, BATTERY_INPUT)
+
+    mock_products.assert_awaited_once()
+    assert result["data"][CONF_IMPORT_PRODUCT] == "AGILE-FLEX-22-11-25"
+    assert result["data"][CONF_EXPORT_PRODUCT] == EXPORT_CODE
+
+
+@pytest.mark.parametrize(
+    ("target", "side_effect", "error"),
+    [
+        ("async_get_agile_products", OctopusConnectionError, "cannot_connect"),
+        ("async_get_rates", OctopusConnectionError, "cannot_connect"),
+        ("async_get_rates", OctopusNotFoundError, "unknown_product"),
+        ("async_get_agile_products", OctopusResponseError, "invalid_response"),
+        ("async_get_rates", [[]], "no_prices"),
+        ("async_get_rates", [[_rate()], []], "no_prices"),
+        ("async_get_rates", RuntimeError("boom"), "unknown"),
+    ],
+)
+@pytest.mark.usefixtures("mock_setup_entry")
+async def test_tariff_errors_then_recovery(
+    hass: HomeAssistant,
+    mock_products: AsyncMock,
+    mock_rates: AsyncMock,
+    target: str,
+    side_effect: Any,
+    error: str,
+) -> None:
+    """Each API failure shows its error, and the same form then succeeds."""
+    mock = mock_products if target == "async_get_agile_products" else mock_rates
+    mock.side_effect = side_effect
+    tariff = {CONF_REGION: "C", CONF_EXPORT_TYPE: EXPORT_AGILE}
+
+    result = await _start(hass)
+    result = await _configure(hass, result, tariff)
+    assert result["type"] is FlowResultType.FORM
+    assert result["step_id"] == "user"
+    assert result["errors"] == {"base": error}
+    assert _suggested(result, CONF_REGION) == "C"
+
+    mock.side_effect = None
+    result = await _configure(hass, result, tariff)
+    assert result["step_id"] == "battery"
+    result = await _configure(hass, result, BATTERY_INPUT)
+    assert result["type"] is FlowResultType.CREATE_ENTRY
+
+
+@pytest.mark.usefixtures("mock_setup_entry", "mock_products")
+async def test_unknown_manual_product_marks_the_field(
+    hass: HomeAssistant, mock_rates: AsyncMock
+) -> None:
+    """A 404 for a typed product code points at that field."""
+    mock_rates.side_effect = OctopusNotFoundError
+    result = await _start(hass, advanced=True)
+    tariff = {
+        CONF_REGION: "C",
+        CONF_EXPORT_TYPE: EXPORT_NONE,
+        CONF_IMPORT_PRODUCT: "AGILE-TYPO",
+    }
+    result = await _configure(hass, result, tariff)
+    assert result["errors"] == {CONF_IMPORT_PRODUCT: "unknown_product"}
+    assert _suggested(result, CONF_IMPORT_PRODUCT) == "AGILE-TYPO"
+
+    mock_rates.side_effect = None
+    result = await _configure(hass, result, {**tariff, CONF_IMPORT_PRODUCT: ""})
+    assert result["step_id"] == "battery"
+    result = await _configure(hass, result, BATTERY_INPUT)
+    assert result["data"][CONF_IMPORT_PRODUCT] == IMPORT_CODE
+
+
+@pytest.mark.usefixtures("mock_setup_entry", "mock_rates")
+async def test_no_agile_outgoing_product(
+    hass: HomeAssistant, mock_products: AsyncMock
+) -> None:
+    """Without an Agile Outgoing product the user is asked to pick another export."""
+    mock_products.return_value = AgileProducts(
+        import_code=IMPORT_CODE, export_code=None
+    )
+    result = await _start(hass)
+    result = await _configure(
+        hass, result, {CONF_REGION: "C", CONF_EXPORT_TYPE: EXPORT_AGILE}
+    )
+    assert result["errors"] == {"base": "no_export_product"}
+
+    result = await _configure(
+        hass, result, {CONF_REGION: "C", CONF_EXPORT_TYPE: EXPORT_NONE}
+    )
+    result = await _configure(hass, result, BATTERY_INPUT)
+    assert result["type"] is FlowResultType.CREATE_ENTRY
+    assert CONF_EXPORT_PRODUCT not in result["data"]
+
+
+@pytest.mark.parametrize(
+    ("states", "changes", "errors"),
+    [
+        ({SOC: None}, {}, {CONF_SOC_ENTITY: "entity_not_found"}),
+        ({SOC: "unavailable"}, {}, {CONF_SOC_ENTITY: "soc_not_numeric"}),
+        ({SOC: "charging"}, {}, {CONF_SOC_ENTITY: "soc_not_numeric"}),
+        ({PV: None}, {}, {CONF_PV_POWER_ENTITY: "entity_not_found"}),
+        ({LOAD: "high"}, {}, {CONF_LOAD_POWER_ENTITY: "not_numeric"}),
+        ({VOLTAGE: "nan"}, {}, {CONF_BATTERY_VOLTAGE_ENTITY: "not_numeric"}),
+        (
+            {},
+            {CONF_RESERVE_SOC_PCT: 95.0, CONF_MAX_SOC_PCT: 95.0},
+            {CONF_RESERVE_SOC_PCT: "reserve_above_max"},
+        ),
+    ],
+)
+@pytest.mark.usefixtures("mock_setup_entry", "mock_products", "mock_rates")
+async def test_battery_errors_then_recovery(
+    hass: HomeAssistant,
+    states: dict[str, str | None],
+    changes: dict[str, Any],
+    errors: dict[str, str],
+) -> None:
+    """Bad entities or limits keep the form open with the input kept."""
+    for entity_id, state in states.items():
+        if state is None:
+            hass.states.async_remove(entity_id)
+        else:
+            hass.states.async_set(entity_id, state)
+    result = await _start(hass)
+    result = await _configure(
+        hass, result, {CONF_REGION: "C", CONF_EXPORT_TYPE: EXPORT_NONE}
+    )
+    result = await _configure(hass, result, {**BATTERY_INPUT, **changes})
+    assert result["type"] is FlowResultType.FORM
+    assert result["step_id"] == "battery"
+    assert result["errors"] == errors
+    assert (
+        _suggested(result, CONF_MAX_SOC_PCT)
+        == {**BATTERY_INPUT, **changes}[CONF_MAX_SOC_PCT]
+    )
+
+    for entity_id in states:
+        hass.states.async_set(entity_id, "50")
+    result = await _configure(hass, result, BATTERY_INPUT)
+    assert result["type"] is FlowResultType.CREATE_ENTRY
+
+
+@pytest.mark.usefixtures("mock_setup_entry", "mock_products", "mock_rates")
+async def test_unavailable_power_sensors_are_accepted(hass: HomeAssistant) -> None:
+    """Solar and load sensors read unavailable at night; setup must still work."""
+    hass.states.async_set(PV, "unavailable")
+    hass.states.async_set(LOAD, "unknown")
+    result = await _start(hass)
+    result = await _configure(
+        hass, result, {CONF_REGION: "C", CONF_EXPORT_TYPE: EXPORT_NONE}
+    )
+    result = await _configure(hass, result, BATTERY_INPUT)
+    assert result["type"] is FlowResultType.CREATE_ENTRY
+
+
+@pytest.mark.usefixtures("mock_setup_entry", "mock_products", "mock_rates")
+async def test_same_battery_twice_aborts(hass: HomeAssistant) -> None:
+    """One entry per SoC sensor."""
+    _entry().add_to_hass(hass)
+    result = await _start(hass)
+    result = await _configure(
+        hass, result, {CONF_REGION: "C", CONF_EXPORT_TYPE: EXPORT_NONE}
+    )
+    result = await _configure(hass, result, BATTERY_INPUT)
+    assert result["type"] is FlowResultType.ABORT
+    assert result["reason"] == "already_configured"
+    assert len(hass.config_entries.async_entries(DOMAIN)) == 1
+
+
+async def test_options_flow(hass: HomeAssistant) -> None:
+    """Options show the defaults, reject crossed thresholds and store whole units."""
+    entry = _entry()
+    entry.add_to_hass(hass)
+
+    result = await hass.config_entries.options.async_init(entry.entry_id)
+    assert result["type"] is FlowResultType.FORM
+    assert result["step_id"] == "init"
+    defaults = result["data_schema"]({})
+    assert defaults[CONF_HORIZON_HOURS] == DEFAULT_HORIZON_HOURS
+    assert defaults[CONF_CHEAP_THRESHOLD] == DEFAULT_CHEAP_THRESHOLD
+
+    crossed = {**OPTIONS_INPUT, CONF_CHEAP_THRESHOLD: 30.0}
+    result = await hass.config_entries.options.async_configure(
+        result["flow_id"], crossed
+    )
+    assert result["type"] is FlowResultType.FORM
+    assert result["errors"] == {CONF_CHEAP_THRESHOLD: "thresholds_order"}
+    assert _suggested(result, CONF_CHEAP_THRESHOLD) == 30.0
+    assert entry.options == {}
+
+    result = await hass.config_entries.options.async_configure(
+        result["flow_id"], OPTIONS_INPUT
+    )
+    assert result["type"] is FlowResultType.CREATE_ENTRY
+    assert entry.options == {
+        **OPTIONS_INPUT,
+        CONF_HORIZON_HOURS: 36,
+        CONF_REPLAN_MINUTES: 10,
+    }
+    assert isinstance(entry.options[CONF_HORIZON_HOURS], int)
+
+    result = await hass.config_entries.options.async_init(entry.entry_id)
+    assert _suggested(result, CONF_EXPENSIVE_THRESHOLD) == 30.0
+
+
+async def test_options_reject_out_of_range_horizon(hass: HomeAssistant) -> None:
+    """The horizon stays within 12 hours and a week."""
+    entry = _entry()
+    entry.add_to_hass(hass)
+    result = await hass.config_entries.options.async_init(entry.entry_id)
+    with pytest.raises(vol.Invalid):
+        await hass.config_entries.options.async_configure(
+            result["flow_id"], {**OPTIONS_INPUT, CONF_HORIZON_HOURS: 6}
+        )
+
+
+@pytest.mark.usefixtures("mock_products", "mock_rates")
+async def test_reconfigure_changes_tariff_and_battery(
+    hass: HomeAssistant, mock_setup_entry: AsyncMock
+) -> None:
+    """Reconfigure prefills the entry, replaces its data and reloads it."""
+    entry = _entry()
+    entry.add_to_hass(hass)
+
+    result = await entry.start_reconfigure_flow(hass)
+    assert result["type"] is FlowResultType.FORM
+    assert result["step_id"] == "reconfigure"
+    assert _suggested(result, CONF_REGION) == "C"
+    assert _suggested(result, CONF_EXPORT_TYPE) == EXPORT_AGILE
+
+    result = await _configure(
+        hass, result, {CONF_REGION: "A", CONF_EXPORT_TYPE: EXPORT_FIXED}
+    )
+    assert result["step_id"] == "export_rate"
+    result = await _configure(hass, result, {CONF_EXPORT_RATE: 15.0})
+    assert result["step_id"] == "battery"
+    assert _suggested(result, CONF_SOC_ENTITY) == SOC
+    assert _suggested(result, CONF_DISCHARGE_LIMIT_KW) == 4.5
+
+    new_battery = {
+        key: value
+        for key, value in BATTERY_INPUT.items()
+        if key != CONF_PV_POWER_ENTITY
+    }
+    new_battery[CONF_SOC_ENTITY] = "sensor.battery_soc_2"
+    hass.states.async_set(
+        "sensor.battery_soc_2",
+        "40",
+        {"device_class": "battery", "unit_of_measurement": "%"},
+    )
+    result = await _configure(hass, result, new_battery)
+    await hass.async_block_till_done()
+
+    assert result["type"] is FlowResultType.ABORT
+    assert result["reason"] == "reconfigure_successful"
+    assert entry.data == {
+        CONF_REGION: "A",
+        CONF_IMPORT_PRODUCT: IMPORT_CODE,
+        CONF_EXPORT_TYPE: EXPORT_FIXED,
+        CONF_EXPORT_RATE: 15.0,
+        **new_battery,
+    }
+    assert entry.unique_id == "sensor.battery_soc_2"
+    assert entry.title == "Battery Optimizer (Eastern England)"
+    assert len(mock_setup_entry.mock_calls) == 1
+
+
+@pytest.mark.usefixtures("mock_products", "mock_rates", "mock_setup_entry")
+async def test_reconfigure_keeps_a_title_the_user_chose(hass: HomeAssistant) -> None:
+    """A renamed entry keeps its name when the region changes."""
+    entry = _entry(
+        title="Loft battery", **{CONF_EXPORT_TYPE: EXPORT_FIXED, CONF_EXPORT_RATE: 4.1}
+    )
+    entry.add_to_hass(hass)
+
+    result = await entry.start_reconfigure_flow(hass)
+    result = await _configure(
+        hass, result, {CONF_REGION: "M", CONF_EXPORT_TYPE: EXPORT_FIXED}
+    )
+    assert _suggested(result, CONF_EXPORT_RATE) == 4.1
+    result = await _configure(hass, result, {CONF_EXPORT_RATE: 4.1})
+    result = await _configure(hass, result, BATTERY_INPUT)
+    await hass.async_block_till_done()
+
+    assert result["reason"] == "reconfigure_successful"
+    assert entry.title == "Loft battery"
+    assert entry.data[CONF_REGION] == "M"
+    assert entry.unique_id == SOC
+
+
+@pytest.mark.usefixtures("mock_products", "mock_setup_entry")
+async def test_reconfigure_error_then_recovery(
+    hass: HomeAssistant, mock_rates: AsyncMock
+) -> None:
+    """A failed price check on reconfigure changes nothing until it succeeds."""
+    entry = _entry()
+    entry.add_to_hass(hass)
+    before = dict(entry.data)
+    mock_rates.side_effect = OctopusConnectionError
+
+    result = await entry.start_reconfigure_flow(hass)
+    tariff = {CONF_REGION: "B", CONF_EXPORT_TYPE: EXPORT_AGILE}
+    result = await _configure(hass, result, tariff)
+    assert result["step_id"] == "reconfigure"
+    assert result["errors"] == {"base": "cannot_connect"}
+    assert entry.data == before
+
+    mock_rates.side_effect = None
+    result = await _configure(hass, result, tariff)
+    result = await _configure(hass, result, BATTERY_INPUT)
+    await hass.async_block_till_done()
+    assert result["reason"] == "reconfigure_successful"
+    assert entry.data[CONF_REGION] == "B"
+    assert entry.title == "Battery Optimizer (East Midlands)"
+
+
+@pytest.mark.usefixtures("mock_products", "mock_rates", "mock_setup_entry")
+async def test_reconfigure_advanced_prefills_the_product(hass: HomeAssistant) -> None:
+    """Advanced users see the product code in use and can keep it."""
+    entry = _entry(**{CONF_IMPORT_PRODUCT: "AGILE-FLEX-22-11-25"})
+    entry.add_to_hass(hass)
+
+    result = await entry.start_reconfigure_flow(hass, show_advanced_options=True)
+    assert _suggested(result, CONF_IMPORT_PRODUCT) == "AGILE-FLEX-22-11-25"
+
+
+@pytest.mark.usefixtures("mock_products", "mock_rates", "mock_setup_entry")
+async def test_reconfigure_to_another_entrys_battery_aborts(
+    hass: HomeAssistant,
+) -> None:
+    """Two entries may not optimise the same battery."""
+    entry = _entry()
+    entry.add_to_hass(hass)
+    _entry(unique_id=OTHER_SOC, title="Garage").add_to_hass(hass)
+    before = dict(entry.data)
+
+    result = await entry.start_reconfigure_flow(hass)
+    result = await _configure(
+        hass, result, {CONF_REGION: "C", CONF_EXPORT_TYPE: EXPORT_AGILE}
+    )
+    result = await _configure(
+        hass, result, {**BATTERY_INPUT, CONF_SOC_ENTITY: OTHER_SOC}
+    )
+
+    assert result["type"] is FlowResultType.ABORT
+    assert result["reason"] == "already_configured"
+    assert entry.data == before
+    assert entry.unique_id == SOC
+
+
+def _fields(schema: vol.Schema) -> set[str]:
+    return {str(key) for key in schema.schema}
+
+
+def test_translations_cover_every_field_and_option() -> None:
+    """Every form field has a label and a description, every export type a label."""
+    strings = json.loads(TRANSLATIONS.read_text(encoding="utf-8"))
+    forms = {
+        ("config", "user"): tariff_schema(advanced=True),
+        ("config", "reconfigure"): tariff_schema(advanced=True),
+        ("config", "export_rate"): EXPORT_RATE_SCHEMA,
+        ("config", "battery"): BATTERY_SCHEMA,
+        ("options", "init"): OPTIONS_SCHEMA,
+    }
+    for (section, step), schema in forms.items():
+        texts = strings[section]["step"][step]
+        assert texts["title"]
+        assert texts["description"]
+        assert set(texts["data"]) == _fields(schema), step
+        assert set(texts["data_description"]) == _fields(schema), step
+    assert set(strings["selector"]["export_type"]["options"]) == set(EXPORT_TYPES)
+    assert {
+        "cannot_connect",
+        "unknown_product",
+        "invalid_response",
+        "no_prices",
+        "no_export_product",
+        "unknown",
+        "entity_not_found",
+        "soc_not_numeric",
+        "not_numeric",
+        "reserve_above_max",
+    } <= set(strings["config"]["error"])
+    assert {"already_configured", "reconfigure_successful"} <= set(
+        strings["config"]["abort"]
+    )
+    assert "thresholds_order" in strings["options"]["error"]
