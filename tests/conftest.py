@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncGenerator, Generator
+from collections.abc import Generator
 import csv
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
@@ -11,7 +11,10 @@ from unittest.mock import AsyncMock, patch
 
 from freezegun.api import FrozenDateTimeFactory
 import pytest
-from pytest_homeassistant_custom_component.common import MockConfigEntry
+from pytest_homeassistant_custom_component.common import (
+    MockConfigEntry,
+    async_fire_time_changed,
+)
 
 from custom_components.battery_optimizer.const import (
     CONF_BATTERY_VOLTAGE_ENTITY,
@@ -44,7 +47,8 @@ from custom_components.battery_optimizer.tariffs.octopus import (
     OctopusConnectionError,
     Rate,
 )
-from homeassistant.core import HomeAssistant
+from homeassistant.core import HomeAssistant, State
+from homeassistant.helpers import entity_registry as er
 
 AGILE_CSV = Path(__file__).parent / "fixtures" / "agile_2022-12-26_7d.csv"
 SLOT = timedelta(minutes=30)
@@ -207,6 +211,38 @@ def inverter_states(hass: HomeAssistant) -> None:
     set_inverter_states(hass)
 
 
+async def setup_entry(hass: HomeAssistant, entry: MockConfigEntry) -> None:
+    """Add the entry to hass and set it up, waiting for its first plan."""
+    entry.add_to_hass(hass)
+    await hass.config_entries.async_setup(entry.entry_id)
+    await hass.async_block_till_done()
+
+
+async def advance(
+    hass: HomeAssistant, freezer: FrozenDateTimeFactory, delta: timedelta
+) -> None:
+    """Move the clock on and run whatever timers fell due."""
+    freezer.tick(delta)
+    async_fire_time_changed(hass)
+    await hass.async_block_till_done(wait_background_tasks=True)
+
+
+def entity_id(hass: HomeAssistant, platform: str, key: str) -> str:
+    """The entity id of one of the entry's entities, found by its unique id."""
+    found = er.async_get(hass).async_get_entity_id(
+        platform, DOMAIN, f"{ENTRY_ID}_{key}"
+    )
+    assert found is not None, f"no {platform} entity with key {key}"
+    return found
+
+
+def state_of(hass: HomeAssistant, platform: str, key: str) -> State:
+    """The current state of one of the entry's entities."""
+    state = hass.states.get(entity_id(hass, platform, key))
+    assert state is not None
+    return state
+
+
 @pytest.fixture
 async def init_integration(
     hass: HomeAssistant,
@@ -214,9 +250,7 @@ async def init_integration(
     octopus: FakeOctopus,
     inverter_states: None,
     mock_config_entry: MockConfigEntry,
-) -> AsyncGenerator[MockConfigEntry]:
+) -> MockConfigEntry:
     """Set up the integration at NOW with the fixture prices and a live SoC."""
-    mock_config_entry.add_to_hass(hass)
-    assert await hass.config_entries.async_setup(mock_config_entry.entry_id)
-    await hass.async_block_till_done()
-    yield mock_config_entry
+    await setup_entry(hass, mock_config_entry)
+    return mock_config_entry

@@ -9,6 +9,10 @@ from pathlib import Path
 from typing import Any
 from unittest.mock import AsyncMock, patch
 
+from homeassistant.config_entries import SOURCE_USER, ConfigFlowResult
+from homeassistant.core import HomeAssistant
+from homeassistant.data_entry_flow import FlowResultType
+from homeassistant.util import dt as dt_util
 import pytest
 from pytest_homeassistant_custom_component.common import MockConfigEntry
 import voluptuous as vol
@@ -58,10 +62,6 @@ from custom_components.battery_optimizer.tariffs.octopus import (
     OctopusResponseError,
     Rate,
 )
-from homeassistant.config_entries import SOURCE_USER
-from homeassistant.core import HomeAssistant
-from homeassistant.data_entry_flow import FlowResultType
-from homeassistant.util import dt as dt_util
 
 CLIENT = "custom_components.battery_optimizer.config_flow.OctopusClient"
 IMPORT_CODE = "AGILE-24-10-01"
@@ -149,16 +149,27 @@ def inverter_states(hass: HomeAssistant) -> None:
     )
 
 
-def _suggested(result: dict[str, Any], field: str) -> Any:
+def _form_fields(result: ConfigFlowResult) -> set[str]:
+    """Return the names of the fields a form shows."""
+    schema = result["data_schema"]
+    assert schema is not None
+    return {str(key) for key in schema.schema}
+
+
+def _suggested(result: ConfigFlowResult, field: str) -> Any:
     """Return the value a form prefills for a field."""
-    for key in result["data_schema"].schema:
+    schema = result["data_schema"]
+    assert schema is not None
+    for key in schema.schema:
         if key == field:
             return (key.description or {}).get("suggested_value")
     raise AssertionError(f"{field} is not in the form")
 
 
 def _entry(
-    unique_id: str = SOC, title: str = "Battery Optimizer (London)", **data: Any
+    unique_id: str = SOC,
+    title: str = "Battery Optimizer (London)",
+    data: dict[str, Any] | None = None,
 ) -> MockConfigEntry:
     base = {
         CONF_REGION: "C",
@@ -169,19 +180,19 @@ def _entry(
         CONF_SOC_ENTITY: unique_id,
     }
     return MockConfigEntry(
-        domain=DOMAIN, title=title, unique_id=unique_id, data=base | data
+        domain=DOMAIN, title=title, unique_id=unique_id, data=base | (data or {})
     )
 
 
-async def _start(hass: HomeAssistant, advanced: bool = False) -> dict[str, Any]:
+async def _start(hass: HomeAssistant, advanced: bool = False) -> ConfigFlowResult:
     return await hass.config_entries.flow.async_init(
         DOMAIN, context={"source": SOURCE_USER, "show_advanced_options": advanced}
     )
 
 
 async def _configure(
-    hass: HomeAssistant, result: dict[str, Any], user_input: dict[str, Any]
-) -> dict[str, Any]:
+    hass: HomeAssistant, result: ConfigFlowResult, user_input: dict[str, Any]
+) -> ConfigFlowResult:
     return await hass.config_entries.flow.async_configure(result["flow_id"], user_input)
 
 
@@ -194,7 +205,7 @@ async def test_user_flow_agile_outgoing(
     assert result["type"] is FlowResultType.FORM
     assert result["step_id"] == "user"
     assert result["errors"] == {}
-    assert CONF_IMPORT_PRODUCT not in result["data_schema"].schema
+    assert CONF_IMPORT_PRODUCT not in _form_fields(result)
 
     result = await _configure(
         hass, result, {CONF_REGION: "C", CONF_EXPORT_TYPE: EXPORT_AGILE}
@@ -286,7 +297,7 @@ async def test_advanced_manual_product_skips_discovery(
 ) -> None:
     """An advanced user's product code is normalised and used as it is."""
     result = await _start(hass, advanced=True)
-    assert CONF_IMPORT_PRODUCT in result["data_schema"].schema
+    assert CONF_IMPORT_PRODUCT in _form_fields(result)
 
     result = await _configure(
         hass,
@@ -346,6 +357,7 @@ async def test_tariff_errors_then_recovery(
     target: str,
     side_effect: Any,
     error: str,
+    caplog: pytest.LogCaptureFixture,
 ) -> None:
     """Each API failure shows its error, and the same form then succeeds."""
     mock = mock_products if target == "async_get_agile_products" else mock_rates
@@ -358,6 +370,8 @@ async def test_tariff_errors_then_recovery(
     assert result["step_id"] == "user"
     assert result["errors"] == {"base": error}
     assert _suggested(result, CONF_REGION) == "C"
+    # Only the unexpected failure needs a traceback in the log.
+    assert ("Unexpected error" in caplog.text) == (error == "unknown")
 
     mock.side_effect = None
     result = await _configure(hass, result, tariff)
@@ -494,7 +508,9 @@ async def test_options_flow(hass: HomeAssistant) -> None:
     result = await hass.config_entries.options.async_init(entry.entry_id)
     assert result["type"] is FlowResultType.FORM
     assert result["step_id"] == "init"
-    defaults = result["data_schema"]({})
+    schema = result["data_schema"]
+    assert schema is not None
+    defaults = schema({})
     assert defaults[CONF_HORIZON_HOURS] == DEFAULT_HORIZON_HOURS
     assert defaults[CONF_CHEAP_THRESHOLD] == DEFAULT_CHEAP_THRESHOLD
 
@@ -588,7 +604,8 @@ async def test_reconfigure_changes_tariff_and_battery(
 async def test_reconfigure_keeps_a_title_the_user_chose(hass: HomeAssistant) -> None:
     """A renamed entry keeps its name when the region changes."""
     entry = _entry(
-        title="Loft battery", **{CONF_EXPORT_TYPE: EXPORT_FIXED, CONF_EXPORT_RATE: 4.1}
+        title="Loft battery",
+        data={CONF_EXPORT_TYPE: EXPORT_FIXED, CONF_EXPORT_RATE: 4.1},
     )
     entry.add_to_hass(hass)
 
@@ -636,7 +653,7 @@ async def test_reconfigure_error_then_recovery(
 @pytest.mark.usefixtures("mock_products", "mock_rates", "mock_setup_entry")
 async def test_reconfigure_advanced_prefills_the_product(hass: HomeAssistant) -> None:
     """Advanced users see the product code in use and can keep it."""
-    entry = _entry(**{CONF_IMPORT_PRODUCT: "AGILE-FLEX-22-11-25"})
+    entry = _entry(data={CONF_IMPORT_PRODUCT: "AGILE-FLEX-22-11-25"})
     entry.add_to_hass(hass)
 
     result = await entry.start_reconfigure_flow(hass, show_advanced_options=True)

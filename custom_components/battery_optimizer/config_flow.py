@@ -8,8 +8,6 @@ import logging
 import math
 from typing import Any
 
-import voluptuous as vol
-
 from homeassistant.components.sensor import SensorDeviceClass
 from homeassistant.config_entries import (
     SOURCE_RECONFIGURE,
@@ -42,6 +40,7 @@ from homeassistant.helpers.selector import (
     TextSelector,
 )
 from homeassistant.util import dt as dt_util
+import voluptuous as vol
 
 from .const import (
     CONF_BATTERY_VOLTAGE_ENTITY,
@@ -423,10 +422,9 @@ class BatteryOptimizerConfigFlow(ConfigFlow, domain=DOMAIN):
                 title=entry_title(data[CONF_REGION]), data=data
             )
         entry = self._get_reconfigure_entry()
+        # Keeping the same battery must not collide with the entry being changed.
         if soc_entity_id != entry.unique_id:
-            # Another entry may already optimise that battery; this flow owns
-            # the entry it changes, so it is not "in progress" for itself.
-            await self.async_set_unique_id(soc_entity_id, raise_on_progress=False)
+            await self.async_set_unique_id(soc_entity_id)
             self._abort_if_unique_id_configured()
         # Keep a title the user chose; follow the region only for the default one.
         title = entry.title

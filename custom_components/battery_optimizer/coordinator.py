@@ -261,7 +261,7 @@ class PlanCoordinator(DataUpdateCoordinator[PlanResult]):
         if inputs is not None:
             voltage = self._read_float(entry.data.get(CONF_BATTERY_VOLTAGE_ENTITY))
             try:
-                plan, kpis = await self.hass.async_add_executor_job(
+                solved, kpis = await self.hass.async_add_executor_job(
                     solve_plan,
                     inputs,
                     battery_from_entry(entry, voltage),
@@ -276,7 +276,8 @@ class PlanCoordinator(DataUpdateCoordinator[PlanResult]):
                     translation_key="invalid_inputs",
                     translation_placeholders={"error": str(err)},
                 ) from err
-            self._record_run(now, plan)
+            self._record_run(now, solved)
+            plan = solved
         elif not stale_reason:
             stale_reason = "No published prices cover the current half-hour: self use."
 
