@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from freezegun.api import FrozenDateTimeFactory
@@ -107,7 +107,8 @@ async def test_setup_from_cached_prices(
     assert mock_config_entry.state is ConfigEntryState.LOADED
     result = mock_config_entry.runtime_data.plan.data
     assert result.plan is not None
-    assert result.prices_end == NOW - timedelta(minutes=7) + timedelta(hours=24)
+    # The cache holds rates starting up to 24 h ahead: the last one ends at 10:30.
+    assert result.prices_end == datetime(2022, 12, 28, 10, 30, tzinfo=UTC)
 
 
 async def test_options_change_reloads(

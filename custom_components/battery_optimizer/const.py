@@ -38,6 +38,11 @@ REGIONS: Final[dict[str, str]] = {
     "P": "Northern Scotland",
 }
 
+# Where prices come from: the Octopus API, or the stored week the demo replays.
+CONF_PRICE_SOURCE: Final = "price_source"
+PRICE_SOURCE_OCTOPUS: Final = "octopus"
+PRICE_SOURCE_DEMO: Final = "demo"
+
 # Config entry data: battery and inverter
 CONF_SOC_ENTITY: Final = "soc_entity"
 CONF_PV_POWER_ENTITY: Final = "pv_power_entity"

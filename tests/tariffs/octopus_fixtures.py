@@ -128,7 +128,9 @@ def product(
 def products_pages() -> list[dict[str, Any]]:
     """Return a realistic two-page product list, as Octopus listed it in 2024."""
     first = [
-        product("AGILE-24-04-03", "IMPORT", "Agile Octopus", "2024-04-03T00:00:00+01:00"),
+        product(
+            "AGILE-24-04-03", "IMPORT", "Agile Octopus", "2024-04-03T00:00:00+01:00"
+        ),
         product(
             "AGILE-BB-24-10-01",
             "IMPORT",
@@ -157,7 +159,9 @@ def products_pages() -> list[dict[str, Any]]:
         ),
     ]
     second = [
-        product("AGILE-24-10-01", "IMPORT", "Agile Octopus", "2024-10-01T00:00:00+01:00"),
+        product(
+            "AGILE-24-10-01", "IMPORT", "Agile Octopus", "2024-10-01T00:00:00+01:00"
+        ),
         product(
             "AGILE-FLEX-BUSINESS-24-12-01",
             "IMPORT",
@@ -172,7 +176,9 @@ def products_pages() -> list[dict[str, Any]]:
             "2024-12-01T00:00:00Z",
             is_variable=False,
         ),
-        product("VAR-22-11-01", "IMPORT", "Flexible Octopus", "2023-03-28T10:35:00+01:00"),
+        product(
+            "VAR-22-11-01", "IMPORT", "Flexible Octopus", "2023-03-28T10:35:00+01:00"
+        ),
     ]
     url = f"{BASE_URL}/products/"
     return [
@@ -214,10 +220,10 @@ class FakeOctopus:
                 rates_url(product_code), side_effect=self._responder(product_code)
             )
 
-    def _responder(
-        self, product_code: str
-    ) -> Callable[[str, URL, Any], Any]:
-        async def respond(method: str, url: URL, data: Any) -> AiohttpClientMockResponse:
+    def _responder(self, product_code: str) -> Callable[[str, URL, Any], Any]:
+        async def respond(
+            method: str, url: URL, data: Any
+        ) -> AiohttpClientMockResponse:
             self.requests.append(url)
             if self.error is not None:
                 raise self.error

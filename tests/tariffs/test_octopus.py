@@ -52,10 +52,14 @@ def client(hass: HomeAssistant, aioclient_mock: AiohttpClientMocker) -> OctopusC
 
 
 def _day_prices(day: datetime) -> dict[datetime, float]:
-    return {s: p for s, p in IMPORT_PRICES.items() if day <= s < day + timedelta(days=1)}
+    return {
+        s: p for s, p in IMPORT_PRICES.items() if day <= s < day + timedelta(days=1)
+    }
 
 
-def _serve_pages(aioclient_mock: AiohttpClientMocker, url: str, pages: list[Any]) -> None:
+def _serve_pages(
+    aioclient_mock: AiohttpClientMocker, url: str, pages: list[Any]
+) -> None:
     """Serve page N of a paginated listing for `?page=N`, page 1 otherwise."""
 
     async def respond(method: str, req: URL, data: Any) -> AiohttpClientMockResponse:
@@ -224,7 +228,15 @@ async def test_rate_request_failures_map_to_client_errors(
         {**rate_row(DAY, 1.0), "valid_from": 1667260800},
         {**rate_row(DAY, 1.0), "valid_to": "2022-11-01T00:00:00Z"},
     ],
-    ids=["not-object", "no-price", "bool-price", "bad-time", "naive", "number", "empty"],
+    ids=[
+        "not-object",
+        "no-price",
+        "bool-price",
+        "bad-time",
+        "naive",
+        "number",
+        "empty",
+    ],
 )
 async def test_malformed_rate_rows_are_response_errors(
     client: OctopusClient, aioclient_mock: AiohttpClientMocker, row: Any
@@ -283,7 +295,9 @@ async def test_agile_product_found_by_display_name_and_dateless_is_oldest(
 async def test_no_agile_import_product_is_a_response_error(
     client: OctopusClient, aioclient_mock: AiohttpClientMocker
 ) -> None:
-    fixed = product("VAR-22-11-01", "IMPORT", "Flexible Octopus", "2023-03-28T10:35:00Z")
+    fixed = product(
+        "VAR-22-11-01", "IMPORT", "Flexible Octopus", "2023-03-28T10:35:00Z"
+    )
     aioclient_mock.get(
         f"{BASE_URL}/products/", json={"count": 1, "next": None, "results": [fixed]}
     )
@@ -297,8 +311,15 @@ async def test_export_product_matched_by_display_name(
 ) -> None:
     results = [
         product("AGILE-24-10-01", "IMPORT", "Agile Octopus", "2024-10-01T00:00:00Z"),
-        product("OUTGOING-AG-25", "EXPORT", "Agile Outgoing Octopus", "2025-01-01T00:00:00Z"),
-        product("OUTGOING-VAR-24-10-26", "EXPORT", "Outgoing Octopus", "2025-02-01T00:00:00Z"),
+        product(
+            "OUTGOING-AG-25", "EXPORT", "Agile Outgoing Octopus", "2025-01-01T00:00:00Z"
+        ),
+        product(
+            "OUTGOING-VAR-24-10-26",
+            "EXPORT",
+            "Outgoing Octopus",
+            "2025-02-01T00:00:00Z",
+        ),
     ]
     aioclient_mock.get(
         f"{BASE_URL}/products/", json={"count": 3, "next": None, "results": results}

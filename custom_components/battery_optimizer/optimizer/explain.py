@@ -57,7 +57,11 @@ def classify_mode(
     if discharge_kw > ACTIVE_KW and export_kw > ACTIVE_KW:
         return Mode.FORCE_DISCHARGE
     idle = charge_kw <= ACTIVE_KW and discharge_kw <= ACTIVE_KW
-    if idle and import_kw > ACTIVE_KW and start_kwh > battery.reserve_kwh + AT_BOUND_KWH:
+    if (
+        idle
+        and import_kw > ACTIVE_KW
+        and start_kwh > battery.reserve_kwh + AT_BOUND_KWH
+    ):
         return Mode.HOLD
     if (
         export_kw > ACTIVE_KW
@@ -142,8 +146,7 @@ class _Reasons:
         run = self._next_run[t]
         if run is None:
             return (
-                f"stored energy is worth {_price(self._value_p)} "
-                "at the end of the plan"
+                f"stored energy is worth {_price(self._value_p)} at the end of the plan"
             )
         inputs = self._inputs
         slots = range(run.first, run.last + 1)
@@ -180,7 +183,11 @@ class _Reasons:
         if mode is Mode.FORCE_DISCHARGE:
             head = f"Sell battery energy at {_price(p_exp)}"
             refill = next(
-                (s for s in range(t + 1, len(self._modes)) if self._modes[s] is Mode.FORCE_CHARGE),
+                (
+                    s
+                    for s in range(t + 1, len(self._modes))
+                    if self._modes[s] is Mode.FORCE_CHARGE
+                ),
                 None,
             )
             if refill is None:
@@ -196,8 +203,12 @@ class _Reasons:
             )
         if mode is Mode.FEED_IN_FIRST:
             if row["charge_kw"] > ACTIVE_KW:
-                return f"Export solar at {_price(p_exp)} first; the battery takes the rest"
-            return f"Export surplus solar at {_price(p_exp)}: worth more now than stored"
+                return (
+                    f"Export solar at {_price(p_exp)} first; the battery takes the rest"
+                )
+            return (
+                f"Export surplus solar at {_price(p_exp)}: worth more now than stored"
+            )
         return self._self_use_reason(t, p_imp, p_exp)
 
     def _self_use_reason(self, t: int, p_imp: float, p_exp: float) -> str:
@@ -251,7 +262,12 @@ def build_slots(
             )
         )
     reasons = _Reasons(
-        inputs, battery, rows, modes, terminal_value_p_per_kwh, _Clock(inputs.starts[0], display_tz)
+        inputs,
+        battery,
+        rows,
+        modes,
+        terminal_value_p_per_kwh,
+        _Clock(inputs.starts[0], display_tz),
     )
     slots: list[Slot] = []
     for t, row in enumerate(rows):
@@ -277,7 +293,9 @@ def build_slots(
                 soc_end_pct=round(100 * row["end_kwh"] / battery.capacity_kwh, 2) + 0.0,
                 mode=modes[t],
                 charge_current_a=round(battery.current_a(row["charge_kw"]), 1) + 0.0,
-                cost_p=_clean((p_imp * row["import_kw"] - p_exp * row["export_kw"]) * h),
+                cost_p=_clean(
+                    (p_imp * row["import_kw"] - p_exp * row["export_kw"]) * h
+                ),
                 reason=reasons.reason(t),
             )
         )
@@ -374,7 +392,8 @@ def compute_kpis(
     pv_kwh = sum(s.pv_kw * s.duration_h for s in slots)
     # PV that is neither curtailed nor exported stays on site.
     pv_on_site_kwh = sum(
-        (s.pv_kw - s.curtail_kw - min(s.export_kw, s.pv_kw - s.curtail_kw)) * s.duration_h
+        (s.pv_kw - s.curtail_kw - min(s.export_kw, s.pv_kw - s.curtail_kw))
+        * s.duration_h
         for s in slots
     )
     hours = sum(s.duration_h for s in slots)
@@ -391,7 +410,9 @@ def compute_kpis(
         equivalent_cycles=throughput_kwh / (2 * battery.capacity_kwh),
         self_consumption_pct=100 * pv_on_site_kwh / pv_kwh if pv_kwh > 0 else 0.0,
         average_soc_pct=(
-            sum(s.soc_end_pct * s.duration_h for s in slots) / hours if hours > 0 else 0.0
+            sum(s.soc_end_pct * s.duration_h for s in slots) / hours
+            if hours > 0
+            else 0.0
         ),
         cost_no_battery_p=cost_no_battery_p,
         cost_rules_p=rules_plan.cost_p,

@@ -29,8 +29,17 @@ OUT_OF_RANGE_PENALTY_P_PER_KWH = 1000.0
 CURTAIL_TIE_BREAK_P_PER_KWH = 1e-3
 # Below this a flow counts as zero when looking for simultaneous flows.
 EXCLUSIVITY_TOL_KW = 1e-6
-# HiGHS stops a MIP at 0.01 % gap by default; the plan should be the optimum.
-MIP_REL_GAP = 1e-6
+# Presolve costs more than it saves on these small, sparse LPs.
+LP_OPTIONS: dict[str, Any] = {"presolve": "off"}
+# A MIP here has a few dozen binaries and closes at the root: HiGHS's default
+# 0.01 % gap is looser than needed, and its search heuristics take longer than
+# the search itself.
+MIP_OPTIONS: dict[str, Any] = {
+    "mip_rel_gap": 1e-6,
+    "mip_heuristic_run_feasibility_jump": False,
+    "mip_heuristic_run_rins": False,
+    "mip_heuristic_run_rens": False,
+}
 
 
 class SolverError(RuntimeError):
@@ -66,7 +75,9 @@ class _Model:
     import_or_export: dict[int, LpVariable] = field(default_factory=dict)
 
 
-def _build_model(inputs: Inputs, battery: Battery, site: Site, value_p: float) -> _Model:
+def _build_model(
+    inputs: Inputs, battery: Battery, site: Site, value_p: float
+) -> _Model:
     """Build the LP of DESIGN.md "The optimization model" for these inputs."""
     import pulp  # noqa: PLC0415
 
@@ -176,7 +187,9 @@ def _build_model(inputs: Inputs, battery: Battery, site: Site, value_p: float) -
 
 def _exclusive_pairs(
     model: _Model, inputs: Inputs, battery: Battery, site: Site, t: int
-) -> tuple[tuple[str, dict[int, LpVariable], LpVariable, LpVariable, float, float], ...]:
+) -> tuple[
+    tuple[str, dict[int, LpVariable], LpVariable, LpVariable, float, float], ...
+]:
     """Flow pairs of slot t that must not both run, with the tightest valid bounds.
 
     Each bound holds whenever the other flow of its pair is zero, which is all
@@ -184,17 +197,38 @@ def _exclusive_pairs(
     """
     pv, load = inputs.pv_kw[t], inputs.load_kw[t]
     ac_kw = site.inverter_ac_limit_kw
-    charge_max = min(battery.charge_limit_kw, ac_kw + pv, max(0.0, site.import_limit_kw + pv - load))
+    charge_max = min(
+        battery.charge_limit_kw, ac_kw + pv, max(0.0, site.import_limit_kw + pv - load)
+    )
     discharge_max = min(battery.discharge_limit_kw, ac_kw, site.export_limit_kw + load)
     import_max = min(site.import_limit_kw, load + battery.charge_limit_kw, load + ac_kw)
-    export_max = max(0.0, min(site.export_limit_kw, pv + battery.discharge_limit_kw - load, ac_kw - load))
+    export_max = max(
+        0.0,
+        min(site.export_limit_kw, pv + battery.discharge_limit_kw - load, ac_kw - load),
+    )
     return (
-        ("charging", model.charge_or_discharge, model.charge_kw[t], model.discharge_kw[t], charge_max, discharge_max),
-        ("importing", model.import_or_export, model.import_kw[t], model.export_kw[t], import_max, export_max),
+        (
+            "charging",
+            model.charge_or_discharge,
+            model.charge_kw[t],
+            model.discharge_kw[t],
+            charge_max,
+            discharge_max,
+        ),
+        (
+            "importing",
+            model.import_or_export,
+            model.import_kw[t],
+            model.export_kw[t],
+            import_max,
+            export_max,
+        ),
     )
 
 
-def _add_exclusivity(model: _Model, inputs: Inputs, battery: Battery, site: Site) -> bool:
+def _add_exclusivity(
+    model: _Model, inputs: Inputs, battery: Battery, site: Site
+) -> bool:
     """Add a binary on each slot that still flows both ways; False if none does."""
     import pulp  # noqa: PLC0415
 
@@ -203,7 +237,9 @@ def _add_exclusivity(model: _Model, inputs: Inputs, battery: Battery, site: Site
     problem = model.problem
     added = False
     for t in range(len(inputs)):
-        for name, binaries, a, b, a_max, b_max in _exclusive_pairs(model, inputs, battery, site, t):
+        for name, binaries, a, b, a_max, b_max in _exclusive_pairs(
+            model, inputs, battery, site, t
+        ):
             if t in binaries or not (
                 (a.varValue or 0.0) > EXCLUSIVITY_TOL_KW
                 and (b.varValue or 0.0) > EXCLUSIVITY_TOL_KW
@@ -239,10 +275,7 @@ def _run(model: _Model, deadline: float) -> LpSolveStats:
     if remaining_s <= 0:
         raise SolverError(PlanStatus.FALLBACK_TIMEOUT, "no time left to solve the plan")
     is_mip = bool(model.problem.isMIP())
-    options: dict[str, Any] = {"mip_rel_gap": MIP_REL_GAP} if is_mip else {
-        # Presolve costs more than it saves on these small, sparse LPs.
-        "presolve": "off"
-    }
+    options: dict[str, Any] = MIP_OPTIONS if is_mip else LP_OPTIONS
     solver = pulp.HiGHS(msg=False, timeLimit=remaining_s, **options)
     try:
         stats = model.problem.solve(solver)
