@@ -18,8 +18,8 @@ import time
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from benchmarks import isolate_optimizer  # noqa: E402
-from benchmarks._data import SLOT, HalfHourly, read_half_hourly  # noqa: E402
+from benchmarks import isolate_optimizer
+from benchmarks._data import SLOT, HalfHourly, read_half_hourly
 
 isolate_optimizer()
 

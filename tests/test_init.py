@@ -6,17 +6,25 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from freezegun.api import FrozenDateTimeFactory
+from homeassistant.config_entries import ConfigEntryState
+from homeassistant.const import STATE_UNAVAILABLE
+from homeassistant.core import HomeAssistant
 from pytest_homeassistant_custom_component.common import MockConfigEntry
 
 from custom_components.battery_optimizer.const import (
     CONF_CHEAP_THRESHOLD,
     CONF_EXPENSIVE_THRESHOLD,
+    CONF_EXPORT_PRODUCT,
+    CONF_IMPORT_PRODUCT,
+    CONF_PRICE_SOURCE,
     DOMAIN,
+    PRICE_SOURCE_DEMO,
+)
+from custom_components.battery_optimizer.tariffs.demo import (
+    DEMO_EXPORT_PRODUCT,
+    DEMO_IMPORT_PRODUCT,
 )
 from custom_components.battery_optimizer.tariffs.octopus import tariff_code
-from homeassistant.config_entries import ConfigEntryState
-from homeassistant.const import STATE_UNAVAILABLE
-from homeassistant.core import HomeAssistant
 
 from .conftest import (
     AGILE_EXPORT,
@@ -26,7 +34,8 @@ from .conftest import (
     IMPORT_PRODUCT,
     NOW,
     FakeOctopus,
-    entity_id,
+    entry_data,
+    entry_options,
     setup_entry,
     state_of,
 )
@@ -39,14 +48,15 @@ async def test_setup_and_unload(
     entry = init_integration
     assert entry.state is ConfigEntryState.LOADED
     assert entry.runtime_data.plan.data.plan is not None
-    mode_id = entity_id(hass, "sensor", "recommended_mode")
-    assert hass.states.get(mode_id).state != STATE_UNAVAILABLE
+    assert state_of(hass, "sensor", "recommended_mode").state != STATE_UNAVAILABLE
 
     assert await hass.config_entries.async_unload(entry.entry_id)
     await hass.async_block_till_done()
 
-    assert entry.state is ConfigEntryState.NOT_LOADED
-    assert hass.states.get(mode_id).state == STATE_UNAVAILABLE
+    # The state attribute changed under the unload; mypy narrowed it above.
+    state: ConfigEntryState = entry.state
+    assert state is ConfigEntryState.NOT_LOADED
+    assert state_of(hass, "sensor", "recommended_mode").state == STATE_UNAVAILABLE
 
 
 async def test_not_ready_without_prices(
@@ -134,3 +144,30 @@ async def test_options_change_reloads(
     assert entry.runtime_data.plan is not old_plan
     assert entry.runtime_data.plan.data.settings.cheap_price_p_per_kwh == 36.0
     assert state_of(hass, "sensor", "price_level").state == "cheap"
+
+
+async def test_setup_with_demo_prices(
+    hass: HomeAssistant,
+    frozen_now: FrozenDateTimeFactory,
+    octopus: FakeOctopus,
+    inverter_states: None,
+) -> None:
+    """A demo entry plans on the stored week and never calls Octopus."""
+    entry = MockConfigEntry(
+        domain=DOMAIN,
+        title="Battery Optimizer (demo)",
+        data={
+            **entry_data(),
+            CONF_PRICE_SOURCE: PRICE_SOURCE_DEMO,
+            CONF_IMPORT_PRODUCT: DEMO_IMPORT_PRODUCT,
+            CONF_EXPORT_PRODUCT: DEMO_EXPORT_PRODUCT,
+        },
+        options=entry_options(),
+    )
+    await setup_entry(hass, entry)
+
+    assert entry.state is ConfigEntryState.LOADED
+    assert octopus.calls == []
+    result = entry.runtime_data.plan.data
+    assert result.plan is not None
+    assert result.import_price_now is not None

@@ -3,16 +3,23 @@
 from __future__ import annotations
 
 from homeassistant.const import Platform
-from homeassistant.core import HomeAssistant
+from homeassistant.core import Event, EventStateChangedData, HomeAssistant, callback
 from homeassistant.helpers import config_validation as cv
 from homeassistant.helpers.aiohttp_client import async_get_clientsession
+from homeassistant.helpers.event import async_track_state_change_event
 from homeassistant.helpers.typing import ConfigType
+from homeassistant.util import dt as dt_util
 
-from .const import DOMAIN
-from .coordinator import BatteryOptimizerConfigEntry, BatteryOptimizerData, PlanCoordinator
+from .const import CONF_PRICE_SOURCE, CONF_SOC_ENTITY, DOMAIN, PRICE_SOURCE_DEMO
+from .coordinator import (
+    BatteryOptimizerConfigEntry,
+    BatteryOptimizerData,
+    PlanCoordinator,
+)
 from .services import async_setup_services
+from .tariffs.demo import DemoPriceClient
 from .tariffs.octopus import OctopusClient
-from .tariffs.prices import PriceCoordinator
+from .tariffs.prices import PriceClient, PriceCoordinator
 
 PLATFORMS: list[Platform] = [Platform.BINARY_SENSOR, Platform.SENSOR]
 
@@ -29,19 +36,37 @@ async def async_setup_entry(
     hass: HomeAssistant, entry: BatteryOptimizerConfigEntry
 ) -> bool:
     """Fetch prices, make the first plan and create the entities."""
-    prices = PriceCoordinator(hass, entry, OctopusClient(async_get_clientsession(hass)))
+    client: PriceClient
+    if entry.data.get(CONF_PRICE_SOURCE) == PRICE_SOURCE_DEMO:
+        client = await hass.async_add_executor_job(
+            DemoPriceClient.from_file, dt_util.utcnow
+        )
+    else:
+        client = OctopusClient(async_get_clientsession(hass))
+    prices = PriceCoordinator(hass, entry, client)
     await prices.async_config_entry_first_refresh()
     plan = PlanCoordinator(hass, entry, prices)
     await plan.async_config_entry_first_refresh()
     entry.runtime_data = BatteryOptimizerData(prices=prices, plan=plan)
 
-    def _replan_on_new_prices() -> None:
+    @callback
+    def _replan() -> None:
+        # The coordinator's debouncer merges bursts of triggers into one solve.
         entry.async_create_background_task(
-            hass, plan.async_request_refresh(), f"{DOMAIN} re-plan on new prices"
+            hass, plan.async_request_refresh(), f"{DOMAIN} re-plan"
         )
 
+    @callback
+    def _replan_on_soc(event: Event[EventStateChangedData]) -> None:
+        _replan()
+
     # The listener also keeps the price coordinator polling.
-    entry.async_on_unload(prices.async_add_listener(_replan_on_new_prices))
+    entry.async_on_unload(prices.async_add_listener(_replan))
+    entry.async_on_unload(
+        async_track_state_change_event(
+            hass, [entry.data[CONF_SOC_ENTITY]], _replan_on_soc
+        )
+    )
     entry.async_on_unload(entry.add_update_listener(_async_reload_on_update))
     await hass.config_entries.async_forward_entry_setups(entry, PLATFORMS)
     return True

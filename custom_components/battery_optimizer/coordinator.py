@@ -290,7 +290,7 @@ class PlanCoordinator(DataUpdateCoordinator[PlanResult]):
             recommendation=recommend(plan, soc_stale, stale_reason),
             price_coverage_pct=round(coverage, 1),
             price_coverage_12h_pct=round(coverage_12h, 1),
-            prices_end=inputs.end(len(inputs) - 1) if inputs else None,
+            prices_end=price_data.import_end if price_data else None,
             settings=settings,
             import_price_now=inputs.import_price_p_per_kwh[0] if inputs else None,
             export_price_now=inputs.export_price_p_per_kwh[0] if inputs else None,
@@ -361,9 +361,13 @@ class PlanCoordinator(DataUpdateCoordinator[PlanResult]):
         flat_load = _option(entry, CONF_FLAT_LOAD_KW, DEFAULT_FLAT_LOAD_KW)
         load = [flat_load] * count
         pv = [0.0] * count
-        if (load_now := self._read_power_kw(entry.data.get(CONF_LOAD_POWER_ENTITY))) is not None:
+        if (
+            load_now := self._read_power_kw(entry.data.get(CONF_LOAD_POWER_ENTITY))
+        ) is not None:
             load[0] = max(load_now, 0.0)
-        if (pv_now := self._read_power_kw(entry.data.get(CONF_PV_POWER_ENTITY))) is not None:
+        if (
+            pv_now := self._read_power_kw(entry.data.get(CONF_PV_POWER_ENTITY))
+        ) is not None:
             pv[0] = max(pv_now, 0.0)
         end_value_pct = _option(entry, CONF_END_VALUE_PCT, DEFAULT_END_VALUE_PCT)
         known = [p for p in import_p[:count] if p is not None]

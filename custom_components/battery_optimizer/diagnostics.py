@@ -7,7 +7,12 @@ from typing import Any
 from homeassistant.components.diagnostics import async_redact_data
 from homeassistant.core import HomeAssistant
 
-from .const import CONF_BATTERY_VOLTAGE_ENTITY, CONF_LOAD_POWER_ENTITY, CONF_PV_POWER_ENTITY, CONF_SOC_ENTITY
+from .const import (
+    CONF_BATTERY_VOLTAGE_ENTITY,
+    CONF_LOAD_POWER_ENTITY,
+    CONF_PV_POWER_ENTITY,
+    CONF_SOC_ENTITY,
+)
 from .coordinator import BatteryOptimizerConfigEntry
 from .serialize import result_to_dict
 

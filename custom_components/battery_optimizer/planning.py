@@ -19,7 +19,12 @@ def solve_plan(
 ) -> tuple[Plan, Kpis]:
     """Solve the plan and measure it against the rules; blocking, run in the executor."""
     plan = optimize(
-        inputs, battery, site, settings, time_limit_s=time_limit_s, display_tz=display_tz
+        inputs,
+        battery,
+        site,
+        settings,
+        time_limit_s=time_limit_s,
+        display_tz=display_tz,
     )
     rules_plan = plan_rules(inputs, battery, site, settings, display_tz)
     return plan, compute_kpis(plan, inputs, battery, site, rules_plan)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
+from itertools import pairwise
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -39,7 +40,7 @@ def test_local_time_input_gives_a_utc_grid_across_a_dst_change() -> None:
     grid = slot_grid(now, timedelta(hours=24))
     assert all(start.tzinfo is UTC for start, _ in grid)
     assert all(start.minute in (0, 30) for start, _ in grid[1:])
-    gaps = {b[0] - a[0] for a, b in zip(grid[1:], grid[2:], strict=False)}
+    gaps = {b[0] - a[0] for a, b in pairwise(grid[1:])}
     assert gaps == {timedelta(minutes=30)}
 
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 import subprocess
@@ -267,7 +266,7 @@ def test_objective_is_cost_plus_cycling_minus_terminal_value() -> None:
         ([10.0, 20.0], None, 12.0),
         ([-10.0, -20.0], None, 0.0),
         ([10.0, 20.0], 7.5, 7.5),
-        ([10.0, 20.0], -3.0, -3.0),
+        ([10.0, 20.0], -3.0, 0.0),
     ],
 )
 def test_terminal_value(
@@ -276,11 +275,6 @@ def test_terminal_value(
     assert terminal_value_p_per_kwh(
         make_inputs(prices, terminal_p=given_p)
     ) == pytest.approx(expected_p)
-
-
-def test_terminal_value_weights_a_short_first_slot_by_its_length() -> None:
-    inputs = replace(make_inputs([40.0, 10.0]), durations_h=(0.1, 0.5))
-    assert terminal_value_p_per_kwh(inputs) == pytest.approx(0.8 * (4.0 + 5.0) / 0.6)
 
 
 def test_rules_import_neither_pulp_nor_homeassistant() -> None:

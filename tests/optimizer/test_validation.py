@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
+import itertools
 import math
 from typing import Any, cast
 
@@ -44,9 +45,15 @@ def _with_price(t: int, value: Any) -> tuple[float, ...]:
 @pytest.mark.parametrize(
     ("changes", "field"),
     [
-        ({"import_price_p_per_kwh": _with_price(1, math.nan)}, "import_price_p_per_kwh"),
+        (
+            {"import_price_p_per_kwh": _with_price(1, math.nan)},
+            "import_price_p_per_kwh",
+        ),
         ({"import_price_p_per_kwh": _with_price(2, None)}, "import_price_p_per_kwh"),
-        ({"export_price_p_per_kwh": (5.0, math.inf, 3.0, 8.0)}, "export_price_p_per_kwh"),
+        (
+            {"export_price_p_per_kwh": (5.0, math.inf, 3.0, 8.0)},
+            "export_price_p_per_kwh",
+        ),
         ({"pv_kw": (0.0, 0.0, 1.0)}, "pv_kw"),
         ({"load_kw": (0.8, 1.5, 0.4, 0.6, 0.7)}, "load_kw"),
         ({"load_kw": (0.8, -1.5, 0.4, 0.6)}, "load_kw"),
@@ -119,5 +126,5 @@ def test_start_below_reserve_is_valid_and_recovers(soc_pct: float) -> None:
     socs = [plan.initial_soc_kwh, *(slot.soc_end_kwh for slot in plan.slots)]
     assert plan.initial_soc_kwh == pytest.approx(BATTERY.capacity_kwh * soc_pct / 100)
     # Below the reserve the battery may only fill up, never drain further.
-    for before, after in zip(socs, socs[1:], strict=False):
+    for before, after in itertools.pairwise(socs):
         assert after >= min(before, BATTERY.reserve_kwh) - 1e-6

@@ -13,6 +13,7 @@ from homeassistant.core import HomeAssistant
 from homeassistant.exceptions import ConfigEntryNotReady
 from homeassistant.helpers.aiohttp_client import async_get_clientsession
 from homeassistant.helpers.update_coordinator import UpdateFailed
+from homeassistant.util import dt as dt_util
 import pytest
 from pytest_homeassistant_custom_component.common import (
     MockConfigEntry,
@@ -105,11 +106,14 @@ async def make_coordinator(
     def make(
         entry_data: dict[str, Any] | None = None, entry_id: str = ENTRY_ID
     ) -> PriceCoordinator:
-        entry = MockConfigEntry(
-            domain=DOMAIN, data=entry_data or _entry_data(), entry_id=entry_id
-        )
-        if hass.config_entries.async_get_entry(entry_id) is None:
-            entry.add_to_hass(hass)
+        # A second coordinator for the same entry stands for a restart.
+        entry = hass.config_entries.async_get_entry(entry_id)
+        if entry is None:
+            new_entry = MockConfigEntry(
+                domain=DOMAIN, data=entry_data or _entry_data(), entry_id=entry_id
+            )
+            new_entry.add_to_hass(hass)
+            entry = new_entry
         client = OctopusClient(async_get_clientsession(hass))
         made.append(PriceCoordinator(hass, entry, client))
         return made[-1]
@@ -124,6 +128,17 @@ async def _start(hass: HomeAssistant, coordinator: PriceCoordinator) -> None:
     await coordinator.async_refresh()
     coordinator.async_add_listener(lambda: None)
     await hass.async_block_till_done()
+
+
+def _interval(coordinator: PriceCoordinator) -> timedelta:
+    assert coordinator.update_interval is not None
+    return coordinator.update_interval
+
+
+def _mock_entry(hass: HomeAssistant) -> MockConfigEntry:
+    entry = hass.config_entries.async_get_entry(ENTRY_ID)
+    assert isinstance(entry, MockConfigEntry)
+    return entry
 
 
 async def _advance(
@@ -336,7 +351,7 @@ async def test_polls_from_16_london_until_tomorrows_prices_appear(
     await _advance(hass, freezer, timedelta(minutes=30))  # 15:40
     assert len(requests(IMPORT_PRODUCT)) == 2
     # The next fetch waits for 16:00 London rather than a full 30 minutes.
-    assert coordinator.update_interval < timedelta(minutes=21)
+    assert _interval(coordinator) < timedelta(minutes=21)
     await _advance(hass, freezer, timedelta(minutes=19))
     assert len(requests(IMPORT_PRODUCT)) == 2
     await _advance(hass, freezer, timedelta(minutes=1, seconds=1))  # 16:00:01
@@ -476,30 +491,27 @@ async def test_errors_back_off_and_serve_the_last_prices(
     fake.error = aiohttp.ClientConnectionError("no route to host")
 
     await _advance(hass, freezer, timedelta(minutes=30))
-    waits = [coordinator.update_interval]
+    waits = [_interval(coordinator)]
     for _ in range(6):
         before = len(fake.rate_requests(IMPORT_PRODUCT))
-        await _advance(
-            hass, freezer, coordinator.update_interval - timedelta(seconds=2)
-        )
+        await _advance(hass, freezer, _interval(coordinator) - timedelta(seconds=2))
         assert len(fake.rate_requests(IMPORT_PRODUCT)) == before
         await _advance(hass, freezer, timedelta(seconds=2))
         assert len(fake.rate_requests(IMPORT_PRODUCT)) == before + 1
-        waits.append(coordinator.update_interval)
+        waits.append(_interval(coordinator))
 
     assert [w / MINUTE for w in waits] == [1, 2, 4, 8, 16, 30, 30]
     assert coordinator.last_update_success
     assert coordinator.data.from_cache is True
     assert coordinator.data.fetched_at == fetched_at
-    now = datetime(2023, 5, 15, 7, 31, 0, tzinfo=UTC) + sum(waits[:-1], timedelta())
-    assert (
-        coordinator.data.import_price_at(now)
-        == IMPORT_PRICES[now.replace(minute=now.minute // 30 * 30, second=0)]
-    )
+    now = datetime(2023, 5, 15, 7, 31, tzinfo=UTC)
+    assert dt_util.utcnow() == now
+    assert coordinator.data.import_price_at(now) == IMPORT_PRICES[now - MINUTE]
 
     fake.error = None
     await _advance(hass, freezer, timedelta(minutes=30))
-    assert coordinator.data.from_cache is False
+    recovered = coordinator.data
+    assert recovered.from_cache is False
     assert coordinator.update_interval == timedelta(minutes=30)
 
 
@@ -522,7 +534,7 @@ async def test_restart_without_internet_plans_from_the_stored_prices(
     freezer.move_to(datetime(2023, 5, 16, 6, 0, tzinfo=UTC))
     fake.error = TimeoutError()
     restarted = make_coordinator()
-    restarted.config_entry.mock_state(hass, ConfigEntryState.SETUP_IN_PROGRESS)
+    _mock_entry(hass).mock_state(hass, ConfigEntryState.SETUP_IN_PROGRESS)
     await restarted.async_config_entry_first_refresh()
 
     data = restarted.data
@@ -532,8 +544,7 @@ async def test_restart_without_internet_plans_from_the_stored_prices(
     assert data.import_price_at(now) == IMPORT_PRICES[now]
     assert data.export_price_at(now) == EXPORT_PRICES[now]
     assert data.coverage_pct(now, now + timedelta(hours=12)) == 100.0
-    # Rates older than two days are gone.
-    assert data.import_rates[0].start == datetime(2023, 5, 14, 6, 0, tzinfo=UTC)
+    assert data.import_rates[0].start == datetime(2023, 5, 14, 15, 30, tzinfo=UTC)
     assert restarted.update_interval == MINUTE
 
 
@@ -546,7 +557,7 @@ async def test_no_prices_and_no_cache_fails_with_a_translated_error(
     freezer.move_to(datetime(2023, 5, 15, 9, 0, tzinfo=UTC))
     fake.status = 503
     coordinator = make_coordinator()
-    coordinator.config_entry.mock_state(hass, ConfigEntryState.SETUP_IN_PROGRESS)
+    _mock_entry(hass).mock_state(hass, ConfigEntryState.SETUP_IN_PROGRESS)
 
     with pytest.raises(ConfigEntryNotReady):
         await coordinator.async_config_entry_first_refresh()
@@ -665,11 +676,15 @@ async def test_old_rates_are_pruned_as_days_pass(
     freezer.move_to(datetime(2023, 5, 17, 12, 0, tzinfo=UTC))
     await coordinator.async_refresh()
 
-    rates = coordinator.data.import_rates
+    data = coordinator.data
     # Two days of history are kept, including rates only the cache still held.
-    assert rates[0].start == datetime(2023, 5, 15, 12, 0, tzinfo=UTC)
-    assert rates[-1].end == datetime(2023, 5, 17, 22, tzinfo=UTC)
-    assert all(b.start == a.end for a, b in zip(rates, rates[1:], strict=False))
+    assert data.import_rates[0].start == datetime(2023, 5, 15, 12, 0, tzinfo=UTC)
+    cache_only = datetime(2023, 5, 15, 21, 30, tzinfo=UTC)
+    assert data.import_price_at(cache_only) == IMPORT_PRICES[cache_only]
+    never_fetched = datetime(2023, 5, 16, 0, 0, tzinfo=UTC)
+    assert data.import_price_at(never_fetched) is None
+    assert data.import_end == datetime(2023, 5, 17, 22, tzinfo=UTC)
+    assert len(data.import_rates) == 20 + 68
 
 
 @pytest.mark.parametrize(

@@ -60,10 +60,10 @@ def optimize(
         )
     except SolverError as err:
         status, why = err.status, str(err)
-    except Exception as err:  # noqa: BLE001 - any solver fault must still yield a plan
+    except Exception as err:  # any solver fault must still yield a plan
         status, why = PlanStatus.FALLBACK_ERROR, f"solver failed: {err!r}"
     # Imported here so the LP works on its own and rules load only when needed.
-    from .rules import plan_rules  # noqa: PLC0415
+    from .rules import plan_rules
 
     plan = plan_rules(inputs, battery, site, settings, display_tz)
     return dataclasses.replace(

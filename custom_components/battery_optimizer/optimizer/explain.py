@@ -74,21 +74,38 @@ def classify_mode(
 
 @dataclass(frozen=True, slots=True)
 class _Run:
-    """Consecutive slots in which the battery discharges."""
+    """Consecutive slots in which the battery discharges, and what that earns."""
 
     first: int
     last: int
+    sold: bool  # most of the energy is exported rather than used at home
+    price_p_per_kwh: float  # best export price if sold, else peak import price
 
 
-def _discharge_runs(discharge_kw: Sequence[float]) -> list[_Run]:
-    runs: list[_Run] = []
-    for t, d in enumerate(discharge_kw):
-        if d <= ACTIVE_KW:
+def _discharge_runs(inputs: Inputs, rows: Sequence[dict[str, float]]) -> list[_Run]:
+    spans: list[tuple[int, int]] = []
+    for t, row in enumerate(rows):
+        if row["discharge_kw"] <= ACTIVE_KW:
             continue
-        if runs and runs[-1].last == t - 1:
-            runs[-1] = _Run(runs[-1].first, t)
+        if spans and spans[-1][1] == t - 1:
+            spans[-1] = (spans[-1][0], t)
         else:
-            runs.append(_Run(t, t))
+            spans.append((t, t))
+    runs: list[_Run] = []
+    for first, last in spans:
+        slots = range(first, last + 1)
+        exported_kwh = sum(
+            min(rows[s]["discharge_kw"], rows[s]["export_kw"]) * inputs.durations_h[s]
+            for s in slots
+        )
+        discharged_kwh = sum(
+            rows[s]["discharge_kw"] * inputs.durations_h[s] for s in slots
+        )
+        sold = exported_kwh > discharged_kwh / 2
+        prices = (
+            inputs.export_price_p_per_kwh if sold else inputs.import_price_p_per_kwh
+        )
+        runs.append(_Run(first, last, sold, max(prices[s] for s in slots)))
     return runs
 
 
@@ -132,41 +149,40 @@ class _Reasons:
         self._modes = modes
         self._value_p = value_p
         self._clock = clock
-        runs = _discharge_runs([row["discharge_kw"] for row in rows])
-        # next_run[t]: the first discharge run starting after slot t.
-        self._next_run: list[_Run | None] = [None] * len(rows)
-        upcoming: _Run | None = None
+        runs = _discharge_runs(inputs, rows)
+        # Energy stored at slot t serves the discharge runs after t up to the
+        # next charge: the best of them is what the energy is for.
+        best_from: list[_Run] = list(runs)
+        for k in range(len(runs) - 2, -1, -1):
+            charged_between = any(
+                row["charge_kw"] > ACTIVE_KW
+                for row in rows[runs[k].last + 1 : runs[k + 1].first]
+            )
+            later = best_from[k + 1]
+            if not charged_between and later.price_p_per_kwh > runs[k].price_p_per_kwh:
+                best_from[k] = later
+        self._best_run: list[_Run | None] = [None] * len(rows)
+        k = len(runs)
         for t in range(len(rows) - 1, -1, -1):
-            self._next_run[t] = upcoming
-            if runs and runs[-1].first == t:
-                upcoming = runs.pop()
+            self._best_run[t] = best_from[k] if k < len(runs) else None
+            if k > 0 and runs[k - 1].first == t:
+                k -= 1
 
     def _use_of_stored_energy(self, t: int) -> str:
-        """What the energy held at slot t is for, in words."""
-        run = self._next_run[t]
+        """Say what the energy held at slot t is for."""
+        run = self._best_run[t]
         if run is None:
             return (
                 f"stored energy is worth {_price(self._value_p)} at the end of the plan"
             )
         inputs = self._inputs
-        slots = range(run.first, run.last + 1)
         span = self._clock.span(inputs.starts[run.first], inputs.end(run.last))
-        exported = sum(
-            min(self._rows[s]["discharge_kw"], self._rows[s]["export_kw"])
-            * inputs.durations_h[s]
-            for s in slots
-        )
-        discharged = sum(
-            self._rows[s]["discharge_kw"] * inputs.durations_h[s] for s in slots
-        )
-        if exported > discharged / 2:
-            best = max(inputs.export_price_p_per_kwh[s] for s in slots)
-            return f"the energy is sold {span} at up to {_price(best)}"
-        peak = max(inputs.import_price_p_per_kwh[s] for s in slots)
-        return f"the energy covers the {span} peak at {_price(peak)}"
+        if run.sold:
+            return f"the energy is sold {span} at up to {_price(run.price_p_per_kwh)}"
+        return f"the energy covers the {span} peak at {_price(run.price_p_per_kwh)}"
 
     def reason(self, t: int) -> str:
-        """A sentence on why slot t does what it does."""
+        """Say in one sentence why slot t does what it does."""
         inputs, row, mode = self._inputs, self._rows[t], self._modes[t]
         p_imp = inputs.import_price_p_per_kwh[t]
         p_exp = inputs.export_price_p_per_kwh[t]
@@ -372,9 +388,8 @@ def no_battery_cost_p(inputs: Inputs, site: Site) -> float:
 
 def _stored_change_value_p(plan: Plan, value_p: float) -> float:
     """Worth of the energy a plan adds to the battery over its horizon."""
-    if not plan.slots:
-        return 0.0
-    return value_p * (plan.slots[-1].soc_end_kwh - plan.initial_soc_kwh)
+    end_kwh = plan.slots[-1].soc_end_kwh if plan.slots else plan.initial_soc_kwh
+    return value_p * (end_kwh - plan.initial_soc_kwh)
 
 
 def compute_kpis(

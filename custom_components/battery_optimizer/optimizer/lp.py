@@ -25,7 +25,8 @@ TERMINAL_VALUE_SHARE = 0.8
 # Cost of each kWh-hour below the reserve (or above the maximum) when the battery
 # starts outside its range: far above any tariff, so it climbs back at once.
 OUT_OF_RANGE_PENALTY_P_PER_KWH = 1000.0
-# Curtailment costs a hair so it never ties with exporting at 0p.
+# Curtailment costs a hair so it never ties with exporting at 0p; see
+# curtail_tie_break_p_per_kwh for why the hair is thicker early on.
 CURTAIL_TIE_BREAK_P_PER_KWH = 1e-3
 # Below this a flow counts as zero when looking for simultaneous flows.
 EXCLUSIVITY_TOL_KW = 1e-6
@@ -59,6 +60,15 @@ def terminal_value_p_per_kwh(inputs: Inputs) -> float:
     return max(0.0, TERMINAL_VALUE_SHARE * sum(prices) / len(prices))
 
 
+def curtail_tie_break_p_per_kwh(t: int, n: int) -> float:
+    """Objective cost of curtailing 1 kWh in slot t of n: from 2x down to 1x the base.
+
+    When PV will fill the battery anyway, storing it now or later costs the same;
+    making early curtailment dearer stores it first, as an inverter would.
+    """
+    return CURTAIL_TIE_BREAK_P_PER_KWH * (2 - t / n)
+
+
 @dataclass(slots=True)
 class _Model:
     """The PuLP problem and the handles needed to read the answer."""
@@ -79,7 +89,7 @@ def _build_model(
     inputs: Inputs, battery: Battery, site: Site, value_p: float
 ) -> _Model:
     """Build the LP of DESIGN.md "The optimization model" for these inputs."""
-    import pulp  # noqa: PLC0415
+    import pulp
 
     expr = pulp.LpAffineExpression.from_list
     eq, le, ge = (
@@ -127,7 +137,11 @@ def _build_model(
             curtail_kw[t],
             stored_kwh[t],
         )
-        balance = expr([(i, 1.0), (u, -1.0), (d, 1.0), (c, -1.0), (e, -1.0)], pv - load)
+        # Without PV, curtailment stays out of the rows: a smaller model solves faster.
+        has_pv = pv > 0
+        curtail = [(u, -1.0)] if has_pv else []
+        uncurtail = [(u, 1.0)] if has_pv else []
+        balance = expr([(i, 1.0), (d, 1.0), (c, -1.0), (e, -1.0), *curtail], pv - load)
         balance.sense = eq
         problem.addConstraint(balance)
 
@@ -140,11 +154,11 @@ def _build_model(
 
         # |pv - u + d - c| <= ac, each side only where it can bind.
         if battery.discharge_limit_kw + pv > ac_kw:
-            ac_out = expr([(d, 1.0), (c, -1.0), (u, -1.0)], pv - ac_kw)
+            ac_out = expr([(d, 1.0), (c, -1.0), *curtail], pv - ac_kw)
             ac_out.sense = le
             problem.addConstraint(ac_out)
         if battery.charge_limit_kw > ac_kw:
-            ac_in = expr([(c, 1.0), (u, 1.0), (d, -1.0)], -pv - ac_kw)
+            ac_in = expr([(c, 1.0), (d, -1.0), *uncurtail], -pv - ac_kw)
             ac_in.sense = le
             problem.addConstraint(ac_in)
 
@@ -168,9 +182,10 @@ def _build_model(
                 (e, -inputs.export_price_p_per_kwh[t] * h),
                 (c, cycle_p),
                 (d, cycle_p),
-                (u, CURTAIL_TIE_BREAK_P_PER_KWH * h),
             )
         )
+        if has_pv:
+            objective.append((u, curtail_tie_break_p_per_kwh(t, n) * h))
     objective.append((stored_kwh[-1], -value_p))
     problem.setObjective(expr(objective))
     return _Model(
@@ -230,7 +245,7 @@ def _add_exclusivity(
     model: _Model, inputs: Inputs, battery: Battery, site: Site
 ) -> bool:
     """Add a binary on each slot that still flows both ways; False if none does."""
-    import pulp  # noqa: PLC0415
+    import pulp
 
     expr = pulp.LpAffineExpression.from_list
     le = pulp.const.LpConstraintLE
@@ -269,7 +284,7 @@ def _fix_binaries(model: _Model) -> None:
 
 def _run(model: _Model, deadline: float) -> LpSolveStats:
     """Solve once within the time left; raise SolverError unless optimal."""
-    import pulp  # noqa: PLC0415
+    import pulp
 
     remaining_s = deadline - time.perf_counter()
     if remaining_s <= 0:
@@ -332,15 +347,14 @@ def solve_lp(
     value_p = terminal_value_p_per_kwh(inputs)
     model = _build_model(inputs, battery, site, value_p)
     stats = _run(model, deadline)
-    if _add_exclusivity(model, inputs, battery, site):
-        while True:
-            stats = _run(model, deadline)
-            if not _add_exclusivity(model, inputs, battery, site):
-                break
-        _fix_binaries(model)
+    # Binaries only where the relaxation cheats: exact, since every round solves
+    # a relaxation of the fully constrained problem.
+    while _add_exclusivity(model, inputs, battery, site):
         stats = _run(model, deadline)
-
     initial_kwh = battery.capacity_kwh * inputs.initial_soc_pct / 100
+    # Read the flows before any re-solve: the LP with fixed binaries has the same
+    # optimum but may reach it through other slots, where nothing forbids
+    # importing and exporting at once.
     flows = Flows(
         import_kw=_values(model.import_kw),
         export_kw=_values(model.export_kw),
@@ -349,6 +363,11 @@ def solve_lp(
         curtail_kw=_values(model.curtail_kw),
         stored_kwh=[initial_kwh, *_values(model.stored_kwh)],
     )
+    objective_p = float(stats.objective or 0.0)
+    if model.charge_or_discharge or model.import_or_export:
+        # Duals exist only for an LP: fix the binaries and solve again for them.
+        _fix_binaries(model)
+        _run(model, deadline)
     slots = build_slots(inputs, battery, flows, value_p, display_tz)
     first_dual = model.storage_rows[0].pi
     # The dual is d(cost)/d(initial energy): negative when energy saves money.
@@ -356,7 +375,7 @@ def solve_lp(
     return Plan(
         slots=slots,
         status=PlanStatus.OPTIMAL,
-        objective_p=float(stats.objective or 0.0),
+        objective_p=objective_p,
         solve_ms=(time.perf_counter() - started) * 1000,
         initial_soc_kwh=initial_kwh,
         terminal_value_p_per_kwh=value_p,

@@ -6,10 +6,10 @@ Units are part of every name: kW for power, kWh for energy, p/kWh for prices
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from enum import StrEnum
+import math
 
 
 class InvalidInputError(ValueError):
@@ -77,7 +77,9 @@ class Battery:
         if self.capacity_kwh <= 0:
             raise InvalidInputError("capacity_kwh", "must be greater than 0")
         if self.charge_limit_kw < 0 or self.discharge_limit_kw < 0:
-            name = "charge_limit_kw" if self.charge_limit_kw < 0 else "discharge_limit_kw"
+            name = (
+                "charge_limit_kw" if self.charge_limit_kw < 0 else "discharge_limit_kw"
+            )
             raise InvalidInputError(name, "must not be negative")
         for name in ("charge_efficiency", "discharge_efficiency"):
             if not 0 < getattr(self, name) <= 1:
@@ -182,7 +184,9 @@ class Inputs:
             )
         for t, hours in enumerate(self.durations_h):
             if hours <= 0:
-                raise InvalidInputError("durations_h", f"slot {t} must be longer than 0")
+                raise InvalidInputError(
+                    "durations_h", f"slot {t} must be longer than 0"
+                )
         for name in ("pv_kw", "load_kw"):
             for t, value in enumerate(series[name]):
                 if value < 0:
@@ -194,7 +198,9 @@ class Inputs:
             _require_finite("terminal_value_p_per_kwh", self.terminal_value_p_per_kwh)
         for t in range(1, n):
             if self.starts[t] <= self.starts[t - 1]:
-                raise InvalidInputError("starts", f"slot {t} does not follow slot {t - 1}")
+                raise InvalidInputError(
+                    "starts", f"slot {t} does not follow slot {t - 1}"
+                )
 
     def is_forecast(self, t: int) -> bool:
         """Whether slot t's price is a forecast rather than published."""

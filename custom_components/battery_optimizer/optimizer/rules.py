@@ -25,16 +25,11 @@ TERMINAL_VALUE_SHARE_OF_MEAN_IMPORT = 0.8
 
 
 def terminal_value_p_per_kwh(inputs: Inputs) -> float:
-    """Value of a kWh left at the horizon end: as given, else 0.8 x mean import price, >= 0."""
+    """Value of a kWh left at the horizon end: given, or 0.8 x mean import price; >= 0."""
     if inputs.terminal_value_p_per_kwh is not None:
-        return inputs.terminal_value_p_per_kwh
-    # Weighted by slot length so a short first slot counts for what it is.
-    hours = sum(inputs.durations_h)
-    energy_weighted_p = sum(
-        p * h
-        for p, h in zip(inputs.import_price_p_per_kwh, inputs.durations_h, strict=True)
-    )
-    return max(0.0, TERMINAL_VALUE_SHARE_OF_MEAN_IMPORT * energy_weighted_p / hours)
+        return max(0.0, inputs.terminal_value_p_per_kwh)
+    prices = inputs.import_price_p_per_kwh
+    return max(0.0, TERMINAL_VALUE_SHARE_OF_MEAN_IMPORT * sum(prices) / len(prices))
 
 
 # Energy below this is rounding left by earlier slots, not room to charge or discharge.

@@ -6,6 +6,7 @@ the integration shows a working plan on a machine that cannot reach Octopus.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 import csv
 from dataclasses import dataclass
 from datetime import UTC, datetime, time, timedelta
@@ -56,15 +57,17 @@ def published_until(now: datetime) -> datetime:
 class DemoPriceClient:
     """Serves the stored week's prices at the same weekday and time of day as now."""
 
-    def __init__(self, week: _WeekPrices, clock: type[datetime] = datetime) -> None:
-        """Keep the week of prices; `clock` is replaceable for tests."""
+    def __init__(self, week: _WeekPrices, now: Callable[[], datetime]) -> None:
+        """Keep the week of prices and the clock that decides what is published."""
         self._week = week
-        self._clock = clock
+        self._now = now
 
     @classmethod
-    def from_file(cls, path: Path = DEMO_PRICES_FILE) -> DemoPriceClient:
+    def from_file(
+        cls, now: Callable[[], datetime], path: Path = DEMO_PRICES_FILE
+    ) -> DemoPriceClient:
         """Read the stored week; blocking, call it in the executor."""
-        return cls(_read_week(path))
+        return cls(_read_week(path), now)
 
     async def async_get_agile_products(self) -> AgileProducts:
         """The demo's product codes."""
@@ -83,7 +86,7 @@ class DemoPriceClient:
             if product_code == DEMO_EXPORT_PRODUCT
             else self._week.import_p
         )
-        end = min(period_to, published_until(self._clock.now(UTC)))
+        end = min(period_to, published_until(self._now()))
         start = period_from.astimezone(UTC)
         start = start.replace(minute=start.minute // 30 * 30, second=0, microsecond=0)
         rates: list[Rate] = []

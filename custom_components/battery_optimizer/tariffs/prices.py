@@ -10,7 +10,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, time, timedelta
 import logging
-from typing import Any
+from typing import Any, Protocol
 from zoneinfo import ZoneInfo
 
 from homeassistant.config_entries import ConfigEntry
@@ -31,7 +31,7 @@ from ..const import (
     EXPORT_NONE,
     PRICE_REFRESH_INTERVAL,
 )
-from .octopus import OctopusClient, OctopusError, Rate, tariff_code
+from .octopus import AgileProducts, OctopusError, Rate, tariff_code
 
 _LOGGER = logging.getLogger(__name__)
 
@@ -184,13 +184,29 @@ def _decode_rates(rows: Any) -> tuple[Rate, ...]:
     )
 
 
+class PriceClient(Protocol):
+    """What the coordinator needs of a price source (the Octopus API or the demo)."""
+
+    async def async_get_agile_products(self) -> AgileProducts:
+        """Return the current Agile products."""
+
+    async def async_get_rates(
+        self,
+        product_code: str,
+        region: str,
+        period_from: datetime,
+        period_to: datetime,
+    ) -> list[Rate]:
+        """Return the rates in [period_from, period_to), oldest first."""
+
+
 class PriceCoordinator(DataUpdateCoordinator[PriceData]):
     """Fetches Agile prices on the publication schedule and keeps them on disk."""
 
     config_entry: ConfigEntry
 
     def __init__(
-        self, hass: HomeAssistant, entry: ConfigEntry, client: OctopusClient
+        self, hass: HomeAssistant, entry: ConfigEntry, client: PriceClient
     ) -> None:
         """Set up the coordinator for one config entry's tariff."""
         super().__init__(
@@ -227,8 +243,12 @@ class PriceCoordinator(DataUpdateCoordinator[PriceData]):
                     translation_key="prices_unavailable",
                     translation_placeholders={"error": str(err)},
                 ) from err
-            _LOGGER.warning("Using cached Agile prices: %s", err)
+            # One warning per outage; the retries that follow stay quiet.
+            log = _LOGGER.warning if self.failures == 1 else _LOGGER.debug
+            log("Using stored Agile prices, Octopus failed: %s", err)
             return cached
+        if self.failures:
+            _LOGGER.info("Agile prices fetched again after %d failures", self.failures)
         self.failures = 0
         data, grew = self._combine(import_rates, export_rates, now)
         self._cache = data
