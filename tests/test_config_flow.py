@@ -12,6 +12,7 @@ from unittest.mock import AsyncMock, patch
 from homeassistant.config_entries import SOURCE_USER, ConfigFlowResult
 from homeassistant.core import HomeAssistant
 from homeassistant.data_entry_flow import FlowResultType
+from homeassistant.helpers import device_registry as dr, entity_registry as er
 from homeassistant.util import dt as dt_util
 import pytest
 from pytest_homeassistant_custom_component.common import MockConfigEntry
@@ -20,15 +21,21 @@ import voluptuous as vol
 from custom_components.battery_optimizer.config_flow import (
     BATTERY_SCHEMA,
     EXPORT_RATE_SCHEMA,
+    FOX_CLOUD_ERRORS,
+    FOX_CLOUD_SCHEMA,
+    FOXESS_MODBUS_SCHEMA,
+    INVERTER_SCHEMA,
     OPTIONS_SCHEMA,
     tariff_schema,
 )
 from custom_components.battery_optimizer.const import (
+    CONF_API_KEY,
     CONF_BATTERY_VOLTAGE_ENTITY,
     CONF_CAPACITY_KWH,
     CONF_CHARGE_LIMIT_KW,
     CONF_CHEAP_THRESHOLD,
     CONF_CYCLE_COST,
+    CONF_DEVICE_SERIAL,
     CONF_DISCHARGE_LIMIT_KW,
     CONF_EFFICIENCY_PCT,
     CONF_END_VALUE_PCT,
@@ -38,23 +45,47 @@ from custom_components.battery_optimizer.const import (
     CONF_EXPORT_RATE,
     CONF_EXPORT_TYPE,
     CONF_FLAT_LOAD_KW,
+    CONF_FORCE_CHARGE_POWER_ENTITY,
+    CONF_FOXESS_DEVICE,
+    CONF_GRID_EXPORT_ENERGY_ENTITY,
+    CONF_GRID_IMPORT_ENERGY_ENTITY,
     CONF_HORIZON_HOURS,
+    CONF_HYSTERESIS_P,
     CONF_IMPORT_PRODUCT,
+    CONF_INVERTER,
     CONF_LOAD_POWER_ENTITY,
     CONF_MAX_SOC_PCT,
+    CONF_PV_ESTIMATE,
     CONF_PV_POWER_ENTITY,
+    CONF_PV_SOURCE,
     CONF_REGION,
     CONF_REPLAN_MINUTES,
     CONF_RESERVE_SOC_PCT,
     CONF_SOC_ENTITY,
+    CONF_WORK_MODE_ENTITY,
     DEFAULT_CHEAP_THRESHOLD,
     DEFAULT_HORIZON_HOURS,
+    DEFAULT_HYSTERESIS_P,
     DOMAIN,
     EXPORT_AGILE,
     EXPORT_FIXED,
     EXPORT_NONE,
     EXPORT_TYPES,
+    INVERTER_FOX_CLOUD,
+    INVERTER_FOXESS_MODBUS,
+    INVERTER_NONE,
+    INVERTER_SIMULATED,
+    INVERTER_TYPES,
 )
+from custom_components.battery_optimizer.inverters.base import (
+    InverterRateLimitedError,
+    InverterUnavailableError,
+    Reason,
+)
+from custom_components.battery_optimizer.inverters.foxess_modbus import (
+    FOXESS_MODBUS_DOMAIN,
+)
+from custom_components.battery_optimizer.optimizer.model import Mode
 from custom_components.battery_optimizer.tariffs.octopus import (
     AgileProducts,
     OctopusConnectionError,
@@ -101,6 +132,9 @@ OPTIONS_INPUT: dict[str, Any] = {
     CONF_EXPENSIVE_THRESHOLD: 30.0,
     CONF_END_VALUE_PCT: 70.0,
     CONF_FLAT_LOAD_KW: 0.5,
+    CONF_HYSTERESIS_P: 2.5,
+    CONF_PV_SOURCE: "solcast",
+    CONF_PV_ESTIMATE: "p10",
 }
 
 
@@ -196,6 +230,15 @@ async def _configure(
     return await hass.config_entries.flow.async_configure(result["flow_id"], user_input)
 
 
+async def _battery_then_no_inverter(
+    hass: HomeAssistant, result: ConfigFlowResult, battery: dict[str, Any]
+) -> ConfigFlowResult:
+    """Submit the battery step, then keep the entry recommend-only."""
+    result = await _configure(hass, result, battery)
+    assert result["step_id"] == "inverter"
+    return await _configure(hass, result, {CONF_INVERTER: INVERTER_NONE})
+
+
 @pytest.mark.usefixtures("mock_products")
 async def test_user_flow_agile_outgoing(
     hass: HomeAssistant, mock_setup_entry: AsyncMock, mock_rates: AsyncMock
@@ -213,7 +256,7 @@ async def test_user_flow_agile_outgoing(
     assert result["type"] is FlowResultType.FORM
     assert result["step_id"] == "battery"
 
-    result = await _configure(hass, result, BATTERY_INPUT)
+    result = await _battery_then_no_inverter(hass, result, BATTERY_INPUT)
     assert result["type"] is FlowResultType.CREATE_ENTRY
     assert result["title"] == "Battery Optimizer (London)"
     assert result["data"] == {
@@ -222,6 +265,7 @@ async def test_user_flow_agile_outgoing(
         CONF_EXPORT_TYPE: EXPORT_AGILE,
         CONF_EXPORT_PRODUCT: EXPORT_CODE,
         **BATTERY_INPUT,
+        CONF_INVERTER: INVERTER_NONE,
     }
     assert result["result"].unique_id == SOC
     assert len(mock_setup_entry.mock_calls) == 1
@@ -249,7 +293,7 @@ async def test_user_flow_fixed_export(
 
     result = await _configure(hass, result, {CONF_EXPORT_RATE: 12.5})
     assert result["step_id"] == "battery"
-    result = await _configure(hass, result, BATTERY_INPUT)
+    result = await _battery_then_no_inverter(hass, result, BATTERY_INPUT)
 
     assert result["type"] is FlowResultType.CREATE_ENTRY
     assert result["title"] == "Battery Optimizer (Eastern England)"
@@ -279,7 +323,7 @@ async def test_user_flow_no_export_and_only_required_sensor(
             CONF_BATTERY_VOLTAGE_ENTITY,
         )
     }
-    result = await _configure(hass, result, battery)
+    result = await _battery_then_no_inverter(hass, result, battery)
 
     assert result["type"] is FlowResultType.CREATE_ENTRY
     assert result["data"] == {
@@ -287,6 +331,7 @@ async def test_user_flow_no_export_and_only_required_sensor(
         CONF_IMPORT_PRODUCT: IMPORT_CODE,
         CONF_EXPORT_TYPE: EXPORT_NONE,
         **battery,
+        CONF_INVERTER: INVERTER_NONE,
     }
     assert len(mock_rates.await_args_list) == 1
 
@@ -308,7 +353,7 @@ async def test_advanced_manual_product_skips_discovery(
             CONF_IMPORT_PRODUCT: " agile-flex-22-11-25 ",
         },
     )
-    result = await _configure(hass, result, BATTERY_INPUT)
+    result = await _battery_then_no_inverter(hass, result, BATTERY_INPUT)
 
     assert result["data"][CONF_IMPORT_PRODUCT] == "AGILE-FLEX-22-11-25"
     mock_products.assert_not_awaited()
@@ -330,7 +375,7 @@ async def test_advanced_manual_product_with_agile_outgoing(
             CONF_IMPORT_PRODUCT: "AGILE-FLEX-22-11-25",
         },
     )
-    result = await _configure(hass, result, BATTERY_INPUT)
+    result = await _battery_then_no_inverter(hass, result, BATTERY_INPUT)
 
     mock_products.assert_awaited_once()
     assert result["data"][CONF_IMPORT_PRODUCT] == "AGILE-FLEX-22-11-25"
@@ -376,7 +421,7 @@ async def test_tariff_errors_then_recovery(
     mock.side_effect = None
     result = await _configure(hass, result, tariff)
     assert result["step_id"] == "battery"
-    result = await _configure(hass, result, BATTERY_INPUT)
+    result = await _battery_then_no_inverter(hass, result, BATTERY_INPUT)
     assert result["type"] is FlowResultType.CREATE_ENTRY
 
 
@@ -399,7 +444,7 @@ async def test_unknown_manual_product_marks_the_field(
     mock_rates.side_effect = None
     result = await _configure(hass, result, {**tariff, CONF_IMPORT_PRODUCT: ""})
     assert result["step_id"] == "battery"
-    result = await _configure(hass, result, BATTERY_INPUT)
+    result = await _battery_then_no_inverter(hass, result, BATTERY_INPUT)
     assert result["data"][CONF_IMPORT_PRODUCT] == IMPORT_CODE
 
 
@@ -420,7 +465,7 @@ async def test_no_agile_outgoing_product(
     result = await _configure(
         hass, result, {CONF_REGION: "C", CONF_EXPORT_TYPE: EXPORT_NONE}
     )
-    result = await _configure(hass, result, BATTERY_INPUT)
+    result = await _battery_then_no_inverter(hass, result, BATTERY_INPUT)
     assert result["type"] is FlowResultType.CREATE_ENTRY
     assert CONF_EXPORT_PRODUCT not in result["data"]
 
@@ -469,7 +514,7 @@ async def test_battery_errors_then_recovery(
 
     for entity_id in states:
         hass.states.async_set(entity_id, "50")
-    result = await _configure(hass, result, BATTERY_INPUT)
+    result = await _battery_then_no_inverter(hass, result, BATTERY_INPUT)
     assert result["type"] is FlowResultType.CREATE_ENTRY
 
 
@@ -482,7 +527,7 @@ async def test_unavailable_power_sensors_are_accepted(hass: HomeAssistant) -> No
     result = await _configure(
         hass, result, {CONF_REGION: "C", CONF_EXPORT_TYPE: EXPORT_NONE}
     )
-    result = await _configure(hass, result, BATTERY_INPUT)
+    result = await _battery_then_no_inverter(hass, result, BATTERY_INPUT)
     assert result["type"] is FlowResultType.CREATE_ENTRY
 
 
@@ -513,6 +558,7 @@ async def test_options_flow(hass: HomeAssistant) -> None:
     defaults = schema({})
     assert defaults[CONF_HORIZON_HOURS] == DEFAULT_HORIZON_HOURS
     assert defaults[CONF_CHEAP_THRESHOLD] == DEFAULT_CHEAP_THRESHOLD
+    assert defaults[CONF_HYSTERESIS_P] == DEFAULT_HYSTERESIS_P
 
     crossed = {**OPTIONS_INPUT, CONF_CHEAP_THRESHOLD: 30.0}
     result = await hass.config_entries.options.async_configure(
@@ -536,6 +582,55 @@ async def test_options_flow(hass: HomeAssistant) -> None:
 
     result = await hass.config_entries.options.async_init(entry.entry_id)
     assert _suggested(result, CONF_EXPENSIVE_THRESHOLD) == 30.0
+
+
+@pytest.mark.parametrize(
+    ("meters", "load", "error"),
+    [
+        ({CONF_GRID_IMPORT_ENERGY_ENTITY: "sensor.grid_in"}, LOAD, "grid_meters_pair"),
+        (
+            {
+                CONF_GRID_IMPORT_ENERGY_ENTITY: "sensor.grid_in",
+                CONF_GRID_EXPORT_ENERGY_ENTITY: "sensor.grid_out",
+            },
+            None,
+            "savings_need_load",
+        ),
+    ],
+)
+async def test_options_grid_meters_need_each_other_and_the_load(
+    hass: HomeAssistant, meters: dict[str, str], load: str | None, error: str
+) -> None:
+    """Savings need both grid meters and the house load sensor, or nothing."""
+    entry = _entry(data={CONF_LOAD_POWER_ENTITY: load} if load is None else None)
+    entry.add_to_hass(hass)
+    result = await hass.config_entries.options.async_init(entry.entry_id)
+
+    result = await hass.config_entries.options.async_configure(
+        result["flow_id"], {**OPTIONS_INPUT, **meters}
+    )
+
+    assert result["type"] is FlowResultType.FORM
+    assert result["errors"] == {"base": error}
+    assert entry.options == {}
+
+
+async def test_options_store_the_grid_meters(hass: HomeAssistant) -> None:
+    """With both meters and a load sensor, the options keep them."""
+    entry = _entry()
+    entry.add_to_hass(hass)
+    result = await hass.config_entries.options.async_init(entry.entry_id)
+    meters = {
+        CONF_GRID_IMPORT_ENERGY_ENTITY: "sensor.grid_in",
+        CONF_GRID_EXPORT_ENERGY_ENTITY: "sensor.grid_out",
+    }
+
+    result = await hass.config_entries.options.async_configure(
+        result["flow_id"], {**OPTIONS_INPUT, **meters}
+    )
+
+    assert result["type"] is FlowResultType.CREATE_ENTRY
+    assert entry.options[CONF_GRID_EXPORT_ENERGY_ENTITY] == "sensor.grid_out"
 
 
 async def test_options_reject_out_of_range_horizon(hass: HomeAssistant) -> None:
@@ -583,7 +678,7 @@ async def test_reconfigure_changes_tariff_and_battery(
         "40",
         {"device_class": "battery", "unit_of_measurement": "%"},
     )
-    result = await _configure(hass, result, new_battery)
+    result = await _battery_then_no_inverter(hass, result, new_battery)
     await hass.async_block_till_done()
 
     assert result["type"] is FlowResultType.ABORT
@@ -594,6 +689,7 @@ async def test_reconfigure_changes_tariff_and_battery(
         CONF_EXPORT_TYPE: EXPORT_FIXED,
         CONF_EXPORT_RATE: 15.0,
         **new_battery,
+        CONF_INVERTER: INVERTER_NONE,
     }
     assert entry.unique_id == "sensor.battery_soc_2"
     assert entry.title == "Battery Optimizer (Eastern England)"
@@ -615,7 +711,7 @@ async def test_reconfigure_keeps_a_title_the_user_chose(hass: HomeAssistant) -> 
     )
     assert _suggested(result, CONF_EXPORT_RATE) == 4.1
     result = await _configure(hass, result, {CONF_EXPORT_RATE: 4.1})
-    result = await _configure(hass, result, BATTERY_INPUT)
+    result = await _battery_then_no_inverter(hass, result, BATTERY_INPUT)
     await hass.async_block_till_done()
 
     assert result["reason"] == "reconfigure_successful"
@@ -643,7 +739,7 @@ async def test_reconfigure_error_then_recovery(
 
     mock_rates.side_effect = None
     result = await _configure(hass, result, tariff)
-    result = await _configure(hass, result, BATTERY_INPUT)
+    result = await _battery_then_no_inverter(hass, result, BATTERY_INPUT)
     await hass.async_block_till_done()
     assert result["reason"] == "reconfigure_successful"
     assert entry.data[CONF_REGION] == "B"
@@ -721,3 +817,205 @@ def test_translations_cover_every_field_and_option() -> None:
         strings["config"]["abort"]
     )
     assert "thresholds_order" in strings["options"]["error"]
+
+
+async def _to_inverter_step(hass: HomeAssistant) -> ConfigFlowResult:
+    result = await _start(hass)
+    result = await _configure(
+        hass, result, {CONF_REGION: "C", CONF_EXPORT_TYPE: EXPORT_NONE}
+    )
+    result = await _configure(hass, result, BATTERY_INPUT)
+    assert result["type"] is FlowResultType.FORM
+    assert result["step_id"] == "inverter"
+    return result
+
+
+@pytest.mark.usefixtures("mock_products", "mock_rates", "mock_setup_entry")
+async def test_simulated_inverter(hass: HomeAssistant) -> None:
+    """Recommend only is the default; a simulated inverter needs nothing more."""
+    result = await _to_inverter_step(hass)
+    schema = result["data_schema"]
+    assert schema is not None
+    assert schema({})[CONF_INVERTER] == INVERTER_NONE
+    result = await _configure(hass, result, {CONF_INVERTER: INVERTER_SIMULATED})
+    assert result["type"] is FlowResultType.CREATE_ENTRY
+    assert result["data"][CONF_INVERTER] == INVERTER_SIMULATED
+    assert result["data"][CONF_SOC_ENTITY] == SOC
+
+
+def _foxess_device(hass: HomeAssistant, serial: str, *, work_mode: bool) -> str:
+    """A foxess_modbus device, with or without its work mode select."""
+    foxess_entry = MockConfigEntry(domain=FOXESS_MODBUS_DOMAIN)
+    foxess_entry.add_to_hass(hass)
+    device = dr.async_get(hass).async_get_or_create(
+        config_entry_id=foxess_entry.entry_id,
+        identifiers={(FOXESS_MODBUS_DOMAIN, serial)},
+    )
+    if work_mode:
+        er.async_get(hass).async_get_or_create(
+            "select",
+            FOXESS_MODBUS_DOMAIN,
+            f"{serial}_work_mode",
+            device_id=device.id,
+            config_entry=foxess_entry,
+        )
+    return device.id
+
+
+@pytest.mark.usefixtures("mock_products", "mock_rates", "mock_setup_entry")
+async def test_foxess_modbus_by_device(hass: HomeAssistant) -> None:
+    """The device is checked for a work mode select before it is stored."""
+    good = _foxess_device(hass, "H1", work_mode=True)
+    bare = _foxess_device(hass, "H2", work_mode=False)
+    result = await _to_inverter_step(hass)
+    result = await _configure(hass, result, {CONF_INVERTER: INVERTER_FOXESS_MODBUS})
+    assert result["step_id"] == "foxess_modbus"
+
+    result = await _configure(hass, result, {CONF_FOXESS_DEVICE: bare})
+    assert result["errors"] == {CONF_FOXESS_DEVICE: "no_work_mode"}
+
+    result = await _configure(hass, result, {})
+    assert result["errors"] == {"base": "device_or_entities"}
+
+    result = await _configure(hass, result, {CONF_FOXESS_DEVICE: good})
+    assert result["type"] is FlowResultType.CREATE_ENTRY
+    assert result["data"][CONF_INVERTER] == INVERTER_FOXESS_MODBUS
+    assert result["data"][CONF_FOXESS_DEVICE] == good
+
+
+@pytest.mark.usefixtures("mock_products", "mock_rates", "mock_setup_entry")
+async def test_foxess_modbus_by_entities(hass: HomeAssistant) -> None:
+    """Entities chosen one by one must exist."""
+    entities = {
+        CONF_WORK_MODE_ENTITY: "select.work_mode",
+        CONF_FORCE_CHARGE_POWER_ENTITY: "number.force_charge_power",
+    }
+    result = await _to_inverter_step(hass)
+    result = await _configure(hass, result, {CONF_INVERTER: INVERTER_FOXESS_MODBUS})
+    hass.states.async_set("select.work_mode", "Self Use")
+    result = await _configure(hass, result, entities)
+    assert result["errors"] == {CONF_FORCE_CHARGE_POWER_ENTITY: "entity_not_found"}
+    assert _suggested(result, CONF_WORK_MODE_ENTITY) == "select.work_mode"
+
+    hass.states.async_set("number.force_charge_power", "3.0")
+    result = await _configure(hass, result, entities)
+    assert result["type"] is FlowResultType.CREATE_ENTRY
+    assert {k: result["data"][k] for k in entities} == entities
+
+
+VALIDATE = "custom_components.battery_optimizer.config_flow.async_validate_fox_cloud"
+
+
+@pytest.mark.parametrize(
+    ("error", "errors"),
+    [
+        (
+            InverterUnavailableError(Reason.INVALID_AUTH),
+            {CONF_API_KEY: "invalid_auth"},
+        ),
+        (
+            InverterUnavailableError(Reason.UNKNOWN_SERIAL),
+            {CONF_DEVICE_SERIAL: "unknown_serial"},
+        ),
+        (
+            InverterUnavailableError(Reason.CANNOT_CONNECT),
+            {"base": "fox_cannot_connect"},
+        ),
+        (
+            InverterRateLimitedError(Reason.QUOTA_EXHAUSTED),
+            {"base": "fox_rate_limited"},
+        ),
+        (
+            InverterUnavailableError(Reason.API_ERROR),
+            {"base": "fox_invalid_response"},
+        ),
+        (RuntimeError("bug"), {"base": "unknown"}),
+    ],
+)
+@pytest.mark.usefixtures("mock_products", "mock_rates", "mock_setup_entry")
+async def test_fox_cloud_errors_then_recovery(
+    hass: HomeAssistant, error: Exception, errors: dict[str, str]
+) -> None:
+    """Fox Cloud's answer is shown on the field it concerns; then it works."""
+    result = await _to_inverter_step(hass)
+    result = await _configure(hass, result, {CONF_INVERTER: INVERTER_FOX_CLOUD})
+    assert result["step_id"] == "fox_cloud"
+    fox = {CONF_API_KEY: " key-123 ", CONF_DEVICE_SERIAL: " 60BH372 "}
+    with patch(VALIDATE, side_effect=error):
+        result = await _configure(hass, result, fox)
+    assert result["type"] is FlowResultType.FORM
+    assert result["errors"] == errors
+
+    with patch(VALIDATE, return_value=None) as validate:
+        result = await _configure(hass, result, fox)
+    assert validate.await_args is not None
+    assert validate.await_args.args[1:] == ("key-123", "60BH372")
+    assert result["type"] is FlowResultType.CREATE_ENTRY
+    assert result["data"][CONF_INVERTER] == INVERTER_FOX_CLOUD
+    assert result["data"][CONF_API_KEY] == "key-123"
+    assert result["data"][CONF_DEVICE_SERIAL] == "60BH372"
+
+
+@pytest.mark.usefixtures("mock_products", "mock_rates", "mock_setup_entry")
+async def test_reconfigure_changes_the_inverter(hass: HomeAssistant) -> None:
+    """The inverter step is prefilled; leaving Fox Cloud drops its key."""
+    entry = _entry(
+        data={
+            CONF_INVERTER: INVERTER_FOX_CLOUD,
+            CONF_API_KEY: "key-123",
+            CONF_DEVICE_SERIAL: "60BH372",
+        }
+    )
+    entry.add_to_hass(hass)
+    result = await entry.start_reconfigure_flow(hass)
+    result = await _configure(
+        hass, result, {CONF_REGION: "C", CONF_EXPORT_TYPE: EXPORT_NONE}
+    )
+    result = await _configure(hass, result, BATTERY_INPUT)
+    assert result["step_id"] == "inverter"
+    assert _suggested(result, CONF_INVERTER) == INVERTER_FOX_CLOUD
+    result = await _configure(hass, result, {CONF_INVERTER: INVERTER_NONE})
+    await hass.async_block_till_done()
+    assert result["reason"] == "reconfigure_successful"
+    assert entry.data[CONF_INVERTER] == INVERTER_NONE
+    assert CONF_API_KEY not in entry.data
+    assert CONF_DEVICE_SERIAL not in entry.data
+
+
+def test_translations_cover_the_inverter_and_control() -> None:
+    """Inverter steps, their errors, the switch, actions and issues all have texts."""
+    strings = json.loads(TRANSLATIONS.read_text(encoding="utf-8"))
+    for step, schema in (
+        ("inverter", INVERTER_SCHEMA),
+        ("foxess_modbus", FOXESS_MODBUS_SCHEMA),
+        ("fox_cloud", FOX_CLOUD_SCHEMA),
+    ):
+        texts = strings["config"]["step"][step]
+        assert texts["title"]
+        assert texts["description"]
+        assert set(texts["data"]) == _fields(schema), step
+        assert set(texts["data_description"]) == _fields(schema), step
+    assert set(strings["selector"]["inverter"]["options"]) == set(INVERTER_TYPES)
+    assert set(strings["selector"]["mode"]["options"]) == {m.value for m in Mode}
+    assert {error for _, error in FOX_CLOUD_ERRORS.values()} | {
+        "no_work_mode",
+        "device_or_entities",
+        "fox_invalid_response",
+    } <= set(strings["config"]["error"])
+    assert strings["entity"]["switch"]["automatic_control"]["name"]
+    assert {"set_mode", "resume"} <= set(strings["services"])
+    assert {
+        "no_inverter",
+        "inverter_not_found",
+        "invalid_duration",
+        "power_and_current",
+        "mode_unsupported",
+        "soc_out_of_range",
+        "power_out_of_range",
+        "current_out_of_range",
+    } <= set(strings["exceptions"])
+    assert {
+        "control_write_failed",
+        "control_rate_limited",
+        "control_quota_exhausted",
+    } <= set(strings["issues"])

@@ -11,17 +11,21 @@ from homeassistant.helpers.typing import ConfigType
 from homeassistant.util import dt as dt_util
 
 from .const import CONF_PRICE_SOURCE, CONF_SOC_ENTITY, DOMAIN, PRICE_SOURCE_DEMO
+from .control import ControlLoop, control_of
 from .coordinator import (
     BatteryOptimizerConfigEntry,
     BatteryOptimizerData,
     PlanCoordinator,
 )
+from .frontend import async_register_card
+from .inverter import create_driver
+from .savings import SavingsCoordinator
 from .services import async_setup_services
 from .tariffs.demo import DemoPriceClient
 from .tariffs.octopus import OctopusClient
 from .tariffs.prices import PriceClient, PriceCoordinator
 
-PLATFORMS: list[Platform] = [Platform.BINARY_SENSOR, Platform.SENSOR]
+PLATFORMS: list[Platform] = [Platform.BINARY_SENSOR, Platform.SENSOR, Platform.SWITCH]
 
 CONFIG_SCHEMA = cv.config_entry_only_config_schema(DOMAIN)
 
@@ -29,6 +33,7 @@ CONFIG_SCHEMA = cv.config_entry_only_config_schema(DOMAIN)
 async def async_setup(hass: HomeAssistant, config: ConfigType) -> bool:
     """Register the integration's actions."""
     async_setup_services(hass)
+    await async_register_card(hass)
     return True
 
 
@@ -36,6 +41,7 @@ async def async_setup_entry(
     hass: HomeAssistant, entry: BatteryOptimizerConfigEntry
 ) -> bool:
     """Fetch prices, make the first plan and create the entities."""
+    driver = create_driver(hass, entry)
     client: PriceClient
     if entry.data.get(CONF_PRICE_SOURCE) == PRICE_SOURCE_DEMO:
         client = await hass.async_add_executor_job(
@@ -47,7 +53,12 @@ async def async_setup_entry(
     await prices.async_config_entry_first_refresh()
     plan = PlanCoordinator(hass, entry, prices)
     await plan.async_config_entry_first_refresh()
-    entry.runtime_data = BatteryOptimizerData(prices=prices, plan=plan)
+    savings = SavingsCoordinator(hass, entry, prices)
+    await savings.async_config_entry_first_refresh()
+    control = ControlLoop(hass, entry, plan, driver) if driver is not None else None
+    entry.runtime_data = BatteryOptimizerData(
+        prices=prices, plan=plan, savings=savings, control=control
+    )
 
     @callback
     def _replan() -> None:
@@ -69,6 +80,8 @@ async def async_setup_entry(
     )
     entry.async_on_unload(entry.add_update_listener(_async_reload_on_update))
     await hass.config_entries.async_forward_entry_setups(entry, PLATFORMS)
+    if control is not None:
+        control.async_start()
     return True
 
 
@@ -82,5 +95,7 @@ async def _async_reload_on_update(
 async def async_unload_entry(
     hass: HomeAssistant, entry: BatteryOptimizerConfigEntry
 ) -> bool:
-    """Remove the entities; the coordinators stop with the entry."""
+    """Return the inverter to Self Use and remove the entities."""
+    if (control := control_of(entry)) is not None:
+        await control.async_shutdown()
     return await hass.config_entries.async_unload_platforms(entry, PLATFORMS)

@@ -28,6 +28,8 @@ from homeassistant.const import (
 from homeassistant.core import HomeAssistant, callback
 from homeassistant.helpers.aiohttp_client import async_get_clientsession
 from homeassistant.helpers.selector import (
+    DeviceSelector,
+    DeviceSelectorConfig,
     EntitySelector,
     EntitySelectorConfig,
     NumberSelector,
@@ -38,34 +40,51 @@ from homeassistant.helpers.selector import (
     SelectSelectorConfig,
     SelectSelectorMode,
     TextSelector,
+    TextSelectorConfig,
+    TextSelectorType,
 )
 from homeassistant.util import dt as dt_util
 import voluptuous as vol
 
 from .const import (
+    CONF_API_KEY,
     CONF_BATTERY_VOLTAGE_ENTITY,
     CONF_CAPACITY_KWH,
     CONF_CHARGE_LIMIT_KW,
     CONF_CHEAP_THRESHOLD,
     CONF_CYCLE_COST,
+    CONF_DEVICE_SERIAL,
     CONF_DISCHARGE_LIMIT_KW,
     CONF_EFFICIENCY_PCT,
     CONF_END_VALUE_PCT,
+    CONF_EV_POWER_ENTITY,
     CONF_EXPENSIVE_THRESHOLD,
     CONF_EXPORT_LIMIT_KW,
     CONF_EXPORT_PRODUCT,
     CONF_EXPORT_RATE,
     CONF_EXPORT_TYPE,
     CONF_FLAT_LOAD_KW,
+    CONF_FORCE_CHARGE_POWER_ENTITY,
+    CONF_FORCE_DISCHARGE_POWER_ENTITY,
+    CONF_FOXESS_DEVICE,
+    CONF_GRID_EXPORT_ENERGY_ENTITY,
+    CONF_GRID_IMPORT_ENERGY_ENTITY,
     CONF_HORIZON_HOURS,
+    CONF_HYSTERESIS_P,
     CONF_IMPORT_PRODUCT,
+    CONF_INVERTER,
     CONF_LOAD_POWER_ENTITY,
+    CONF_MAX_CHARGE_CURRENT_ENTITY,
     CONF_MAX_SOC_PCT,
+    CONF_MIN_SOC_ON_GRID_ENTITY,
+    CONF_PV_ESTIMATE,
     CONF_PV_POWER_ENTITY,
+    CONF_PV_SOURCE,
     CONF_REGION,
     CONF_REPLAN_MINUTES,
     CONF_RESERVE_SOC_PCT,
     CONF_SOC_ENTITY,
+    CONF_WORK_MODE_ENTITY,
     DEFAULT_CAPACITY_KWH,
     DEFAULT_CHARGE_LIMIT_KW,
     DEFAULT_CHEAP_THRESHOLD,
@@ -77,7 +96,9 @@ from .const import (
     DEFAULT_EXPORT_LIMIT_KW,
     DEFAULT_FLAT_LOAD_KW,
     DEFAULT_HORIZON_HOURS,
+    DEFAULT_HYSTERESIS_P,
     DEFAULT_MAX_SOC_PCT,
+    DEFAULT_PV_ESTIMATE,
     DEFAULT_REPLAN_MINUTES,
     DEFAULT_RESERVE_SOC_PCT,
     DOMAIN,
@@ -85,9 +106,19 @@ from .const import (
     EXPORT_FIXED,
     EXPORT_NONE,
     EXPORT_TYPES,
+    INVERTER_FOX_CLOUD,
+    INVERTER_FOXESS_MODBUS,
+    INVERTER_NONE,
+    INVERTER_TYPES,
     MAX_HORIZON_HOURS,
+    PV_ESTIMATES,
+    PV_SOURCE_NONE,
+    PV_SOURCES,
     REGIONS,
 )
+from .inverter import async_validate_fox_cloud, foxess_entities_from_data
+from .inverters.base import InverterError, Reason
+from .inverters.foxess_modbus import FOXESS_MODBUS_DOMAIN
 from .tariffs.octopus import (
     OctopusClient,
     OctopusConnectionError,
@@ -105,6 +136,23 @@ MAX_REPLAN_MINUTES = 60
 # The current half-hour always has a published Agile price, so an hour either
 # side of now proves that the product and region resolve to real prices.
 PRICE_TEST_MARGIN = timedelta(hours=1)
+FOXESS_ENTITY_FIELDS = (
+    CONF_WORK_MODE_ENTITY,
+    CONF_FORCE_CHARGE_POWER_ENTITY,
+    CONF_FORCE_DISCHARGE_POWER_ENTITY,
+    CONF_MAX_CHARGE_CURRENT_ENTITY,
+    CONF_MIN_SOC_ON_GRID_ENTITY,
+)
+# Fox Cloud failures by the form error they show, and the field it belongs to.
+FOX_CLOUD_ERRORS: dict[Reason, tuple[str, str]] = {
+    Reason.INVALID_AUTH: (CONF_API_KEY, "invalid_auth"),
+    Reason.UNKNOWN_SERIAL: (CONF_DEVICE_SERIAL, "unknown_serial"),
+    Reason.CANNOT_CONNECT: ("base", "fox_cannot_connect"),
+    Reason.RATE_LIMITED: ("base", "fox_rate_limited"),
+    Reason.BACKING_OFF: ("base", "fox_rate_limited"),
+    Reason.DAILY_BUDGET: ("base", "fox_rate_limited"),
+    Reason.QUOTA_EXHAUSTED: ("base", "fox_rate_limited"),
+}
 _OPTIONAL_SENSORS = (
     CONF_PV_POWER_ENTITY,
     CONF_LOAD_POWER_ENTITY,
@@ -203,6 +251,46 @@ BATTERY_SCHEMA = vol.Schema(
     }
 )
 
+INVERTER_SCHEMA = vol.Schema(
+    {
+        # Recommending only is the safe default: nothing is written unasked.
+        vol.Required(CONF_INVERTER, default=INVERTER_NONE): SelectSelector(
+            SelectSelectorConfig(
+                options=list(INVERTER_TYPES),
+                translation_key=CONF_INVERTER,
+                mode=SelectSelectorMode.LIST,
+            )
+        ),
+    }
+)
+
+
+def _entity(domain: str) -> EntitySelector:
+    return EntitySelector(EntitySelectorConfig(domain=domain))
+
+
+FOXESS_MODBUS_SCHEMA = vol.Schema(
+    {
+        vol.Optional(CONF_FOXESS_DEVICE): DeviceSelector(
+            DeviceSelectorConfig(integration=FOXESS_MODBUS_DOMAIN)
+        ),
+        vol.Optional(CONF_WORK_MODE_ENTITY): _entity(Platform.SELECT),
+        vol.Optional(CONF_FORCE_CHARGE_POWER_ENTITY): _entity(Platform.NUMBER),
+        vol.Optional(CONF_FORCE_DISCHARGE_POWER_ENTITY): _entity(Platform.NUMBER),
+        vol.Optional(CONF_MAX_CHARGE_CURRENT_ENTITY): _entity(Platform.NUMBER),
+        vol.Optional(CONF_MIN_SOC_ON_GRID_ENTITY): _entity(Platform.NUMBER),
+    }
+)
+
+FOX_CLOUD_SCHEMA = vol.Schema(
+    {
+        vol.Required(CONF_API_KEY): TextSelector(
+            TextSelectorConfig(type=TextSelectorType.PASSWORD)
+        ),
+        vol.Required(CONF_DEVICE_SERIAL): TextSelector(),
+    }
+)
+
 OPTIONS_SCHEMA = vol.Schema(
     {
         vol.Required(CONF_HORIZON_HOURS, default=DEFAULT_HORIZON_HOURS): _number(
@@ -227,6 +315,26 @@ OPTIONS_SCHEMA = vol.Schema(
         vol.Required(CONF_FLAT_LOAD_KW, default=DEFAULT_FLAT_LOAD_KW): _number(
             0, 20, 0.05, UnitOfPower.KILO_WATT
         ),
+        vol.Required(CONF_HYSTERESIS_P, default=DEFAULT_HYSTERESIS_P): _number(
+            0, 50, 0.1, "p"
+        ),
+        vol.Required(CONF_PV_SOURCE, default=PV_SOURCE_NONE): SelectSelector(
+            SelectSelectorConfig(
+                options=list(PV_SOURCES),
+                translation_key=CONF_PV_SOURCE,
+                mode=SelectSelectorMode.DROPDOWN,
+            )
+        ),
+        vol.Required(CONF_PV_ESTIMATE, default=DEFAULT_PV_ESTIMATE): SelectSelector(
+            SelectSelectorConfig(
+                options=list(PV_ESTIMATES),
+                translation_key=CONF_PV_ESTIMATE,
+                mode=SelectSelectorMode.DROPDOWN,
+            )
+        ),
+        vol.Optional(CONF_EV_POWER_ENTITY): _sensor(SensorDeviceClass.POWER),
+        vol.Optional(CONF_GRID_IMPORT_ENERGY_ENTITY): _sensor(SensorDeviceClass.ENERGY),
+        vol.Optional(CONF_GRID_EXPORT_ENERGY_ENTITY): _sensor(SensorDeviceClass.ENERGY),
     }
 )
 
@@ -268,6 +376,40 @@ def validate_battery(
     if user_input[CONF_RESERVE_SOC_PCT] >= user_input[CONF_MAX_SOC_PCT]:
         errors[CONF_RESERVE_SOC_PCT] = "reserve_above_max"
     return errors
+
+
+def validate_foxess_modbus(
+    hass: HomeAssistant, user_input: Mapping[str, Any]
+) -> dict[str, str]:
+    """Return form errors for the foxess_modbus step; empty when usable."""
+    if user_input.get(CONF_FOXESS_DEVICE):
+        if foxess_entities_from_data(hass, user_input) is None:
+            return {CONF_FOXESS_DEVICE: "no_work_mode"}
+        return {}
+    if not user_input.get(CONF_WORK_MODE_ENTITY):
+        return {"base": "device_or_entities"}
+    return {
+        key: "entity_not_found"
+        for key in FOXESS_ENTITY_FIELDS
+        if (entity_id := user_input.get(key)) and hass.states.get(entity_id) is None
+    }
+
+
+async def async_check_fox_cloud(
+    hass: HomeAssistant, api_key: str, serial: str
+) -> dict[str, str]:
+    """Return form errors for the Fox Cloud step after one test call."""
+    try:
+        await async_validate_fox_cloud(hass, api_key, serial)
+    except InverterError as err:
+        field, error = FOX_CLOUD_ERRORS.get(
+            err.reason, ("base", "fox_invalid_response")
+        )
+        return {field: error}
+    except Exception:
+        _LOGGER.exception("Unexpected error while checking Fox Cloud")
+        return {"base": "unknown"}
+    return {}
 
 
 async def _async_require_prices(
@@ -316,6 +458,7 @@ class BatteryOptimizerConfigFlow(ConfigFlow, domain=DOMAIN):
     def __init__(self) -> None:
         """Start with no tariff chosen."""
         self._tariff: dict[str, Any] = {}
+        self._battery: dict[str, Any] = {}
 
     @staticmethod
     @callback
@@ -359,11 +502,80 @@ class BatteryOptimizerConfigFlow(ConfigFlow, domain=DOMAIN):
         if user_input is not None:
             errors = validate_battery(self.hass, user_input)
             if not errors:
-                return await self._async_finish({**self._tariff, **user_input})
+                await self._async_claim_battery(user_input[CONF_SOC_ENTITY])
+                self._battery = {**self._tariff, **user_input}
+                return await self.async_step_inverter()
         return self.async_show_form(
             step_id="battery",
             data_schema=self.add_suggested_values_to_schema(
                 BATTERY_SCHEMA, user_input or self._current_data()
+            ),
+            errors=errors,
+        )
+
+    async def async_step_inverter(
+        self, user_input: dict[str, Any] | None = None
+    ) -> ConfigFlowResult:
+        """Ask how the inverter is driven, if at all."""
+        if user_input is not None:
+            kind = user_input[CONF_INVERTER]
+            if kind == INVERTER_FOXESS_MODBUS:
+                return await self.async_step_foxess_modbus()
+            if kind == INVERTER_FOX_CLOUD:
+                return await self.async_step_fox_cloud()
+            return await self._async_finish({**self._battery, CONF_INVERTER: kind})
+        return self.async_show_form(
+            step_id="inverter",
+            data_schema=self.add_suggested_values_to_schema(
+                INVERTER_SCHEMA, self._current_data()
+            ),
+        )
+
+    async def async_step_foxess_modbus(
+        self, user_input: dict[str, Any] | None = None
+    ) -> ConfigFlowResult:
+        """Ask for the foxess_modbus device, or its control entities."""
+        errors: dict[str, str] = {}
+        if user_input is not None:
+            errors = validate_foxess_modbus(self.hass, user_input)
+            if not errors:
+                return await self._async_finish(
+                    {
+                        **self._battery,
+                        **user_input,
+                        CONF_INVERTER: INVERTER_FOXESS_MODBUS,
+                    }
+                )
+        return self.async_show_form(
+            step_id="foxess_modbus",
+            data_schema=self.add_suggested_values_to_schema(
+                FOXESS_MODBUS_SCHEMA, user_input or self._current_data()
+            ),
+            errors=errors,
+        )
+
+    async def async_step_fox_cloud(
+        self, user_input: dict[str, Any] | None = None
+    ) -> ConfigFlowResult:
+        """Ask for the Fox Cloud API key and serial, and test them."""
+        errors: dict[str, str] = {}
+        if user_input is not None:
+            api_key = user_input[CONF_API_KEY].strip()
+            serial = user_input[CONF_DEVICE_SERIAL].strip()
+            errors = await async_check_fox_cloud(self.hass, api_key, serial)
+            if not errors:
+                return await self._async_finish(
+                    {
+                        **self._battery,
+                        CONF_INVERTER: INVERTER_FOX_CLOUD,
+                        CONF_API_KEY: api_key,
+                        CONF_DEVICE_SERIAL: serial,
+                    }
+                )
+        return self.async_show_form(
+            step_id="fox_cloud",
+            data_schema=self.add_suggested_values_to_schema(
+                FOX_CLOUD_SCHEMA, user_input or self._current_data()
             ),
             errors=errors,
         )
@@ -413,19 +625,24 @@ class BatteryOptimizerConfigFlow(ConfigFlow, domain=DOMAIN):
             return self._get_reconfigure_entry().data
         return {}
 
+    async def _async_claim_battery(self, soc_entity_id: str) -> None:
+        """Abort if another entry already optimises this battery."""
+        # Keeping the same battery must not collide with the entry being changed.
+        if (
+            self.source == SOURCE_RECONFIGURE
+            and soc_entity_id == self._get_reconfigure_entry().unique_id
+        ):
+            return
+        await self.async_set_unique_id(soc_entity_id)
+        self._abort_if_unique_id_configured()
+
     async def _async_finish(self, data: dict[str, Any]) -> ConfigFlowResult:
         soc_entity_id: str = data[CONF_SOC_ENTITY]
         if self.source != SOURCE_RECONFIGURE:
-            await self.async_set_unique_id(soc_entity_id)
-            self._abort_if_unique_id_configured()
             return self.async_create_entry(
                 title=entry_title(data[CONF_REGION]), data=data
             )
         entry = self._get_reconfigure_entry()
-        # Keeping the same battery must not collide with the entry being changed.
-        if soc_entity_id != entry.unique_id:
-            await self.async_set_unique_id(soc_entity_id)
-            self._abort_if_unique_id_configured()
         # Keep a title the user chose; follow the region only for the default one.
         title = entry.title
         if title == entry_title(entry.data[CONF_REGION]):
@@ -444,8 +661,16 @@ class BatteryOptimizerOptionsFlow(OptionsFlow):
         """Ask for the planner options."""
         errors: dict[str, str] = {}
         if user_input is not None:
+            meters = (
+                user_input.get(CONF_GRID_IMPORT_ENERGY_ENTITY),
+                user_input.get(CONF_GRID_EXPORT_ENERGY_ENTITY),
+            )
             if user_input[CONF_CHEAP_THRESHOLD] >= user_input[CONF_EXPENSIVE_THRESHOLD]:
                 errors[CONF_CHEAP_THRESHOLD] = "thresholds_order"
+            elif any(meters) and not all(meters):
+                errors["base"] = "grid_meters_pair"
+            elif any(meters) and not self.config_entry.data.get(CONF_LOAD_POWER_ENTITY):
+                errors["base"] = "savings_need_load"
             else:
                 # Number selectors give floats; whole hours and minutes read better.
                 return self.async_create_entry(

@@ -94,3 +94,48 @@ SOLVER_TIME_LIMIT_S: Final = 3.0
 # Repair issue ids (suffixed with the entry id)
 ISSUE_PRICE_COVERAGE: Final = "price_coverage"
 ISSUE_SOC_UNAVAILABLE: Final = "soc_unavailable"
+
+# Config entry data: how the inverter is driven
+CONF_INVERTER: Final = "inverter"
+INVERTER_NONE: Final = "none"  # recommend only, never write
+INVERTER_FOXESS_MODBUS: Final = "foxess_modbus"
+INVERTER_FOX_CLOUD: Final = "fox_cloud"
+INVERTER_SIMULATED: Final = "simulated"
+INVERTER_TYPES: Final = (
+    INVERTER_NONE,
+    INVERTER_FOXESS_MODBUS,
+    INVERTER_FOX_CLOUD,
+    INVERTER_SIMULATED,
+)
+CONF_FOXESS_DEVICE: Final = "foxess_device"  # foxess_modbus device id
+CONF_WORK_MODE_ENTITY: Final = "work_mode_entity"
+CONF_FORCE_CHARGE_POWER_ENTITY: Final = "force_charge_power_entity"
+CONF_FORCE_DISCHARGE_POWER_ENTITY: Final = "force_discharge_power_entity"
+CONF_MAX_CHARGE_CURRENT_ENTITY: Final = "max_charge_current_entity"
+CONF_MIN_SOC_ON_GRID_ENTITY: Final = "min_soc_on_grid_entity"
+CONF_API_KEY: Final = "api_key"
+CONF_DEVICE_SERIAL: Final = "device_serial"
+
+# Options: automatic control
+CONF_HYSTERESIS_P: Final = "hysteresis_p"  # p per slot a mode change must gain
+DEFAULT_HYSTERESIS_P: Final = 1.0
+
+# Automatic control
+CONTROL_STALE_AFTER: Final = timedelta(minutes=15)
+CONTROL_TICK: Final = timedelta(minutes=1)
+ISSUE_CONTROL_WRITE_FAILED: Final = "control_write_failed"
+ISSUE_CONTROL_RATE_LIMITED: Final = "control_rate_limited"
+ISSUE_CONTROL_QUOTA: Final = "control_quota_exhausted"
+
+# Forecast options
+CONF_PV_SOURCE: Final = "pv_source"
+CONF_PV_ESTIMATE: Final = "pv_estimate"
+CONF_EV_POWER_ENTITY: Final = "ev_power_entity"
+PV_SOURCE_NONE: Final = "none"
+PV_SOURCES: Final = ("none", "solcast", "forecast_solar", "open_meteo")
+PV_ESTIMATES: Final = ("p10", "p50", "p90")
+DEFAULT_PV_ESTIMATE: Final = "p50"
+
+# Options: grid meters for the savings sensors
+CONF_GRID_IMPORT_ENERGY_ENTITY: Final = "grid_import_energy_entity"
+CONF_GRID_EXPORT_ENERGY_ENTITY: Final = "grid_export_energy_entity"

@@ -6,7 +6,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 import logging
 import math
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from homeassistant.config_entries import ConfigEntry
 from homeassistant.const import STATE_UNAVAILABLE, STATE_UNKNOWN
@@ -27,7 +27,6 @@ from .const import (
     CONF_END_VALUE_PCT,
     CONF_EXPENSIVE_THRESHOLD,
     CONF_EXPORT_LIMIT_KW,
-    CONF_FLAT_LOAD_KW,
     CONF_HORIZON_HOURS,
     CONF_LOAD_POWER_ENTITY,
     CONF_MAX_SOC_PCT,
@@ -41,7 +40,6 @@ from .const import (
     DEFAULT_END_VALUE_PCT,
     DEFAULT_EXPENSIVE_THRESHOLD,
     DEFAULT_EXPORT_LIMIT_KW,
-    DEFAULT_FLAT_LOAD_KW,
     DEFAULT_HORIZON_HOURS,
     DEFAULT_MAX_SOC_PCT,
     DEFAULT_NOMINAL_VOLTAGE_V,
@@ -56,6 +54,7 @@ from .const import (
     SOC_STALE_AFTER,
     SOLVER_TIME_LIMIT_S,
 )
+from .forecast_inputs import ForecastReader, Forecasts
 from .optimizer.horizon import slot_grid
 from .optimizer.model import (
     Battery,
@@ -70,6 +69,10 @@ from .optimizer.model import (
 )
 from .planning import solve_plan
 from .tariffs.prices import PriceCoordinator, PriceData
+
+if TYPE_CHECKING:
+    from .control import ControlLoop
+    from .savings import SavingsCoordinator
 
 _LOGGER = logging.getLogger(__name__)
 
@@ -107,6 +110,7 @@ class PlanResult:
     import_price_now: float | None = None
     export_price_now: float | None = None
     notes: tuple[str, ...] = field(default=())
+    load_error_kwh_per_day: float | None = None
 
     @property
     def current_slot(self) -> Slot | None:
@@ -198,6 +202,9 @@ class BatteryOptimizerData:
 
     prices: PriceCoordinator
     plan: PlanCoordinator
+    savings: SavingsCoordinator
+    # None when the entry only recommends and drives no inverter.
+    control: ControlLoop | None = None
 
 
 class PlanCoordinator(DataUpdateCoordinator[PlanResult]):
@@ -227,6 +234,7 @@ class PlanCoordinator(DataUpdateCoordinator[PlanResult]):
             hass, STORAGE_VERSION, f"{DOMAIN}.history.{entry.entry_id}"
         )
         self.history: list[dict[str, Any]] = []
+        self.forecasts = ForecastReader(hass, entry)
 
     async def _async_setup(self) -> None:
         """Load the run history kept across restarts."""
@@ -255,7 +263,8 @@ class PlanCoordinator(DataUpdateCoordinator[PlanResult]):
         self._update_coverage_issue(coverage_12h)
         stale_reason = self._stale_reason(soc_stale, price_data is None)
 
-        inputs = self._build_inputs(grid, price_data, soc_pct)
+        forecasts = await self.forecasts.async_forecasts(grid, now)
+        inputs = self._build_inputs(grid, price_data, soc_pct, forecasts)
         plan: Plan | None = None
         kpis: Kpis | None = None
         if inputs is not None:
@@ -294,6 +303,8 @@ class PlanCoordinator(DataUpdateCoordinator[PlanResult]):
             settings=settings,
             import_price_now=inputs.import_price_p_per_kwh[0] if inputs else None,
             export_price_now=inputs.export_price_p_per_kwh[0] if inputs else None,
+            notes=forecasts.notes,
+            load_error_kwh_per_day=forecasts.load_error_kwh_per_day,
         )
 
     def _read_float(self, entity_id: str | None) -> float | None:
@@ -344,6 +355,7 @@ class PlanCoordinator(DataUpdateCoordinator[PlanResult]):
         grid: list[tuple[datetime, float]],
         price_data: PriceData | None,
         soc_pct: float | None,
+        forecasts: Forecasts,
     ) -> Inputs | None:
         """Inputs for the slots that have a published import price."""
         if price_data is None or soc_pct is None or not grid:
@@ -358,9 +370,9 @@ class PlanCoordinator(DataUpdateCoordinator[PlanResult]):
         if count == 0:
             return None
         entry = self.config_entry
-        flat_load = _option(entry, CONF_FLAT_LOAD_KW, DEFAULT_FLAT_LOAD_KW)
-        load = [flat_load] * count
-        pv = [0.0] * count
+        load = list(forecasts.load_kw[:count])
+        pv = list(forecasts.pv_kw[:count])
+        # What the house does now beats any forecast for the slot under way.
         if (
             load_now := self._read_power_kw(entry.data.get(CONF_LOAD_POWER_ENTITY))
         ) is not None:

@@ -8,7 +8,9 @@ from homeassistant.components.diagnostics import async_redact_data
 from homeassistant.core import HomeAssistant
 
 from .const import (
+    CONF_API_KEY,
     CONF_BATTERY_VOLTAGE_ENTITY,
+    CONF_DEVICE_SERIAL,
     CONF_LOAD_POWER_ENTITY,
     CONF_PV_POWER_ENTITY,
     CONF_SOC_ENTITY,
@@ -16,13 +18,15 @@ from .const import (
 from .coordinator import BatteryOptimizerConfigEntry
 from .serialize import result_to_dict
 
-# Entity ids can name people or places; nothing else in the settings is private.
+# Entity ids can name people or places; the Fox Cloud key and serial identify
+# the account and the inverter.
 TO_REDACT = {
     CONF_SOC_ENTITY,
     CONF_PV_POWER_ENTITY,
     CONF_LOAD_POWER_ENTITY,
     CONF_BATTERY_VOLTAGE_ENTITY,
-    "api_key",
+    CONF_API_KEY,
+    CONF_DEVICE_SERIAL,
 }
 
 

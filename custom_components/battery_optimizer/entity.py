@@ -2,12 +2,23 @@
 
 from __future__ import annotations
 
+from homeassistant.config_entries import ConfigEntry
 from homeassistant.helpers.device_registry import DeviceEntryType, DeviceInfo
 from homeassistant.helpers.entity import EntityDescription
 from homeassistant.helpers.update_coordinator import CoordinatorEntity
 
 from .const import DOMAIN, MANUFACTURER
 from .coordinator import PlanCoordinator
+
+
+def device_info(entry: ConfigEntry) -> DeviceInfo:
+    """The one service device of an entry."""
+    return DeviceInfo(
+        entry_type=DeviceEntryType.SERVICE,
+        identifiers={(DOMAIN, entry.entry_id)},
+        manufacturer=MANUFACTURER,
+        name=entry.title,
+    )
 
 
 class BatteryOptimizerEntity(CoordinatorEntity[PlanCoordinator]):
@@ -23,9 +34,4 @@ class BatteryOptimizerEntity(CoordinatorEntity[PlanCoordinator]):
         self.entity_description = description
         entry = coordinator.config_entry
         self._attr_unique_id = f"{entry.entry_id}_{description.key}"
-        self._attr_device_info = DeviceInfo(
-            entry_type=DeviceEntryType.SERVICE,
-            identifiers={(DOMAIN, entry.entry_id)},
-            manufacturer=MANUFACTURER,
-            name=entry.title,
-        )
+        self._attr_device_info = device_info(entry)

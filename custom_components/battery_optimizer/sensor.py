@@ -22,10 +22,12 @@ from homeassistant.const import (
 )
 from homeassistant.core import HomeAssistant
 from homeassistant.helpers.entity_platform import AddEntitiesCallback
+from homeassistant.helpers.update_coordinator import CoordinatorEntity
 
 from .coordinator import BatteryOptimizerConfigEntry, PlanResult
-from .entity import BatteryOptimizerEntity
+from .entity import BatteryOptimizerEntity, device_info
 from .optimizer.model import Mode, PlanStatus
+from .savings import Savings, SavingsCoordinator
 
 PARALLEL_UPDATES = 0
 
@@ -34,6 +36,9 @@ CURRENCY = "GBP"
 PENCE_PER_POUND = 100
 # HA refuses states longer than 255 characters.
 MAX_STATE_LENGTH = 255
+
+# Mean absolute error of the load forecast, summed over a day.
+LOAD_ERROR_UNIT = "kWh/d"
 
 PRICE_LEVELS = ["negative", "cheap", "normal", "expensive"]
 SOLVER_STATUSES = [status.value for status in PlanStatus] + ["no_plan"]
@@ -131,6 +136,10 @@ SENSORS: tuple[BatteryOptimizerSensorDescription, ...] = (
         key="reason",
         translation_key="reason",
         value_fn=lambda r: r.recommendation.reason[:MAX_STATE_LENGTH] or None,
+        attributes_fn=lambda r: {
+            "plan_status": r.plan.message if r.plan else None,
+            "notes": list(r.notes),
+        },
     ),
     BatteryOptimizerSensorDescription(
         key="import_price",
@@ -195,6 +204,19 @@ SENSORS: tuple[BatteryOptimizerSensorDescription, ...] = (
         ),
     ),
     BatteryOptimizerSensorDescription(
+        key="load_forecast_error",
+        translation_key="load_forecast_error",
+        native_unit_of_measurement=LOAD_ERROR_UNIT,
+        state_class=SensorStateClass.MEASUREMENT,
+        suggested_display_precision=2,
+        entity_category=EntityCategory.DIAGNOSTIC,
+        value_fn=lambda r: (
+            round(r.load_error_kwh_per_day, 3)
+            if r.load_error_kwh_per_day is not None
+            else None
+        ),
+    ),
+    BatteryOptimizerSensorDescription(
         key="solver_status",
         translation_key="solver_status",
         device_class=SensorDeviceClass.ENUM,
@@ -245,6 +267,10 @@ async def async_setup_entry(
     async_add_entities(
         BatteryOptimizerSensor(coordinator, description) for description in SENSORS
     )
+    savings = entry.runtime_data.savings
+    async_add_entities(
+        SavingsSensor(savings, description) for description in SAVINGS_SENSORS
+    )
 
 
 class BatteryOptimizerSensor(BatteryOptimizerEntity, SensorEntity):
@@ -265,3 +291,57 @@ class BatteryOptimizerSensor(BatteryOptimizerEntity, SensorEntity):
         if self.entity_description.attributes_fn is None:
             return None
         return self.entity_description.attributes_fn(self.coordinator.data)
+
+
+@dataclass(frozen=True, kw_only=True)
+class SavingsSensorDescription(SensorEntityDescription):
+    """A sensor of the money the battery saved on one day."""
+
+    value_fn: Callable[[Savings], float | None]
+
+
+SAVINGS_SENSORS: tuple[SavingsSensorDescription, ...] = (
+    SavingsSensorDescription(
+        key="savings_today",
+        translation_key="savings_today",
+        device_class=SensorDeviceClass.MONETARY,
+        native_unit_of_measurement=CURRENCY,
+        suggested_display_precision=2,
+        value_fn=lambda s: s.today_gbp,
+    ),
+    SavingsSensorDescription(
+        key="savings_yesterday",
+        translation_key="savings_yesterday",
+        device_class=SensorDeviceClass.MONETARY,
+        native_unit_of_measurement=CURRENCY,
+        suggested_display_precision=2,
+        value_fn=lambda s: s.yesterday_gbp,
+    ),
+)
+
+
+class SavingsSensor(CoordinatorEntity[SavingsCoordinator], SensorEntity):
+    """Money saved against no battery, from the recorded grid meters."""
+
+    _attr_has_entity_name = True
+    entity_description: SavingsSensorDescription
+
+    def __init__(
+        self, coordinator: SavingsCoordinator, description: SavingsSensorDescription
+    ) -> None:
+        """Attach the sensor to the entry's device."""
+        super().__init__(coordinator)
+        self.entity_description = description
+        entry = coordinator.config_entry
+        self._attr_unique_id = f"{entry.entry_id}_{description.key}"
+        self._attr_device_info = device_info(entry)
+
+    @property
+    def available(self) -> bool:
+        """Unavailable until the grid meters are chosen in the options."""
+        return super().available and self.coordinator.configured
+
+    @property
+    def native_value(self) -> float | None:
+        """The day's savings in GBP."""
+        return self.entity_description.value_fn(self.coordinator.data)

@@ -1,7 +1,8 @@
-"""Actions: re-plan now, and read the whole plan."""
+"""Actions: re-plan now, read the whole plan, and drive the inverter by hand."""
 
 from __future__ import annotations
 
+from datetime import timedelta
 from typing import TYPE_CHECKING
 
 from homeassistant.config_entries import ConfigEntryState
@@ -13,21 +14,46 @@ from homeassistant.core import (
     callback,
 )
 from homeassistant.exceptions import ServiceValidationError
+from homeassistant.helpers import config_validation as cv
 from homeassistant.helpers.selector import ConfigEntrySelector
+from homeassistant.util import dt as dt_util
 import voluptuous as vol
 
 from .const import DOMAIN
+from .control import control_of
+from .manual import manual_command
+from .optimizer.model import Mode
 from .serialize import result_to_dict
 
 if TYPE_CHECKING:
+    from .control import ControlLoop
     from .coordinator import BatteryOptimizerConfigEntry
 
 ATTR_CONFIG_ENTRY = "config_entry"
 SERVICE_OPTIMIZE = "optimize"
 SERVICE_GET_PLAN = "get_plan"
+SERVICE_SET_MODE = "set_mode"
+SERVICE_RESUME = "resume"
+ATTR_MODE = "mode"
+ATTR_POWER_KW = "power_kw"
+ATTR_CURRENT_A = "current_a"
+ATTR_TARGET_SOC = "target_soc"
+ATTR_DURATION = "duration"
+DEFAULT_MANUAL_DURATION = timedelta(hours=1)
 
 ENTRY_SCHEMA = vol.Schema(
     {vol.Required(ATTR_CONFIG_ENTRY): ConfigEntrySelector({"integration": DOMAIN})}
+)
+
+# Ranges are checked against the inverter in the handler, with translated errors.
+SET_MODE_SCHEMA = ENTRY_SCHEMA.extend(
+    {
+        vol.Required(ATTR_MODE): vol.In([mode.value for mode in Mode]),
+        vol.Optional(ATTR_POWER_KW): vol.Coerce(float),
+        vol.Optional(ATTR_CURRENT_A): vol.Coerce(float),
+        vol.Optional(ATTR_TARGET_SOC): vol.Coerce(float),
+        vol.Optional(ATTR_DURATION, default=DEFAULT_MANUAL_DURATION): cv.time_period,
+    }
 )
 
 
@@ -50,6 +76,18 @@ def _loaded_entry(hass: HomeAssistant, entry_id: str) -> BatteryOptimizerConfigE
     return loaded
 
 
+def _control(entry: BatteryOptimizerConfigEntry) -> ControlLoop:
+    """The entry's control loop, or a translated error if it has no inverter."""
+    control = control_of(entry)
+    if control is None:
+        raise ServiceValidationError(
+            translation_domain=DOMAIN,
+            translation_key="no_inverter",
+            translation_placeholders={"title": entry.title},
+        )
+    return control
+
+
 @callback
 def async_setup_services(hass: HomeAssistant) -> None:
     """Register the integration's actions."""
@@ -66,6 +104,29 @@ def async_setup_services(hass: HomeAssistant) -> None:
         entry = _loaded_entry(hass, call.data[ATTR_CONFIG_ENTRY])
         return result_to_dict(entry.runtime_data.plan.data)
 
+    async def set_mode(call: ServiceCall) -> None:
+        entry = _loaded_entry(hass, call.data[ATTR_CONFIG_ENTRY])
+        control = _control(entry)
+        now = dt_util.utcnow()
+        command, until = manual_command(
+            control,
+            now,
+            mode=Mode(call.data[ATTR_MODE]),
+            power_kw=call.data.get(ATTR_POWER_KW),
+            current_a=call.data.get(ATTR_CURRENT_A),
+            target_soc_pct=call.data.get(ATTR_TARGET_SOC),
+            duration=call.data[ATTR_DURATION],
+        )
+        await control.async_set_override(command, until)
+
+    async def resume(call: ServiceCall) -> None:
+        entry = _loaded_entry(hass, call.data[ATTR_CONFIG_ENTRY])
+        await _control(entry).async_resume()
+
+    hass.services.async_register(
+        DOMAIN, SERVICE_SET_MODE, set_mode, schema=SET_MODE_SCHEMA
+    )
+    hass.services.async_register(DOMAIN, SERVICE_RESUME, resume, schema=ENTRY_SCHEMA)
     hass.services.async_register(
         DOMAIN,
         SERVICE_OPTIMIZE,

@@ -237,7 +237,9 @@ class PriceCoordinator(DataUpdateCoordinator[PriceData]):
             self.failures += 1
             self.update_interval = self._next_interval(now, self._cache)
             cached = self._pruned(self._cache, now) if self._cache else None
-            if cached is None or not cached.import_rates:
+            # Past prices alone cannot plan anything: only a cache reaching into the
+            # future is worth serving.
+            if cached is None or cached.import_end is None or cached.import_end <= now:
                 raise UpdateFailed(
                     translation_domain=DOMAIN,
                     translation_key="prices_unavailable",

@@ -1,0 +1,1 @@
+"""Forecast sources for the plan: PV, house load, and prices (published and beyond)."""

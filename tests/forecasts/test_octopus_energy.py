@@ -1,0 +1,144 @@
+"""Prices from the Octopus Energy integration's rate event entities."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+import json
+from pathlib import Path
+
+from homeassistant.core import HomeAssistant
+from homeassistant.helpers import entity_registry as er
+import pytest
+
+from custom_components.battery_optimizer.forecasts.octopus_energy import (
+    OctopusRateEntities,
+    find_rate_entities,
+    rates_from_attributes,
+    read_price_data,
+    read_rates,
+)
+
+FIXTURE = (
+    Path(__file__).parents[1]
+    / "fixtures"
+    / "forecasts"
+    / "octopus_energy_current_day_rates.json"
+)
+CURRENT = "event.octopus_energy_electricity_21l1234567_1012345678901_current_day_rates"
+NEXT = "event.octopus_energy_electricity_21l1234567_1012345678901_next_day_rates"
+EXPORT = (
+    "event.octopus_energy_electricity_21l1234567_1012345678901_export_current_day_rates"
+)
+DAY = datetime(2024, 1, 15, tzinfo=UTC)
+
+
+def current_day() -> dict[str, object]:
+    loaded: dict[str, object] = json.loads(FIXTURE.read_text())
+    return loaded
+
+
+def test_rates_are_converted_to_pence() -> None:
+    data = current_day()
+    rates = rates_from_attributes(data["attributes"])  # type: ignore[arg-type]
+    assert len(rates) == 48
+    assert rates[0].start == DAY
+    assert rates[0].end == DAY + timedelta(minutes=30)
+    assert rates[0].price_p_per_kwh == pytest.approx(15.0)
+    assert rates[32].price_p_per_kwh == pytest.approx(37.0)
+
+
+def test_datetime_objects_and_malformed_rows() -> None:
+    start = datetime(2024, 3, 31, 0, 0, tzinfo=UTC)
+    rows = [
+        {
+            "start": start + timedelta(minutes=30),
+            "end": start + timedelta(hours=1),
+            "value_inc_vat": -0.02,
+        },
+        {"start": start, "end": start + timedelta(minutes=30), "value_inc_vat": 0.1},
+        {"start": start, "end": start, "value_inc_vat": 0.1},
+        {
+            "start": "2024-03-31T00:00:00",
+            "end": "2024-03-31T00:30:00",
+            "value_inc_vat": 0.1,
+        },
+        {"start": "garbage", "end": start, "value_inc_vat": 0.1},
+        {"start": start, "end": start + timedelta(minutes=30), "value_inc_vat": True},
+        {
+            "start": start,
+            "end": start + timedelta(minutes=30),
+            "value_inc_vat": float("nan"),
+        },
+        "junk",
+    ]
+    rates = rates_from_attributes({"rates": rows})
+    # Sorted by start; a negative price stays negative.
+    assert [r.price_p_per_kwh for r in rates] == pytest.approx([10.0, -2.0])
+    assert rates_from_attributes({"rates": None}) == []
+    assert rates_from_attributes({}) == []
+
+
+async def test_read_rates_merges_days_and_builds_price_data(
+    hass: HomeAssistant,
+) -> None:
+    data = current_day()
+    hass.states.async_set(CURRENT, str(data["state"]), data["attributes"])  # type: ignore[arg-type]
+    tomorrow = [
+        {
+            "start": DAY + timedelta(days=1),
+            "end": DAY + timedelta(days=1, minutes=30),
+            "value_inc_vat": 0.2,
+        }
+    ]
+    hass.states.async_set(NEXT, "2024-01-15T16:00:00+00:00", {"rates": tomorrow})
+    hass.states.async_set(
+        EXPORT,
+        "x",
+        {
+            "rates": [
+                {
+                    "start": DAY,
+                    "end": DAY + timedelta(minutes=30),
+                    "value_inc_vat": 0.05,
+                }
+            ]
+        },
+    )
+    rates = read_rates(hass, [CURRENT, NEXT, "event.gone"])
+    assert len(rates) == 49
+    assert rates[-1].start == DAY + timedelta(days=1)
+    prices = read_price_data(hass, [CURRENT, NEXT], [EXPORT], None, DAY)
+    assert prices.import_prices(
+        [DAY, DAY + timedelta(days=1), DAY + timedelta(days=2)]
+    ) == pytest.approx([15.0, 20.0, None])
+    assert prices.export_price_at(DAY) == pytest.approx(5.0)
+    assert prices.fetched_at == DAY
+
+
+async def test_finder_lists_meters_from_the_registry(
+    hass: HomeAssistant, entity_registry: er.EntityRegistry
+) -> None:
+    base = "octopus_energy_electricity_21L1234567_1012345678901"
+    for unique_id, suggested in (
+        (f"{base}_current_day_rates", "imp_current"),
+        (f"{base}_next_day_rates", "imp_next"),
+        (f"{base}_export_current_day_rates", "exp_current"),
+        (f"{base}_previous_day_rates", "imp_previous"),
+        ("octopus_energy_gas_G4_123_current_day_rates", "gas"),
+    ):
+        entity_registry.async_get_or_create(
+            "event", "octopus_energy", unique_id, suggested_object_id=suggested
+        )
+    entity_registry.async_get_or_create(
+        "sensor", "octopus_energy", f"{base}_current_day_rates_x"
+    )
+    entity_registry.async_get_or_create("event", "other", f"{base}_current_day_rates")
+    assert find_rate_entities(hass) == [
+        OctopusRateEntities(
+            "21L1234567", "1012345678901", False, "event.imp_current", "event.imp_next"
+        ),
+        OctopusRateEntities(
+            "21L1234567", "1012345678901", True, "event.exp_current", None
+        ),
+    ]
+    assert find_rate_entities(hass)[1].entity_ids == ("event.exp_current",)

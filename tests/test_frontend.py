@@ -1,0 +1,77 @@
+"""Registration of the plan card with Home Assistant's web server and frontend."""
+
+from __future__ import annotations
+
+import importlib.util
+from pathlib import Path
+
+from homeassistant.components.frontend import DATA_EXTRA_MODULE_URL
+from homeassistant.core import HomeAssistant
+from homeassistant.setup import async_setup_component
+import pytest
+from pytest_homeassistant_custom_component.typing import ClientSessionGenerator
+
+from custom_components.battery_optimizer.frontend import (
+    CARD_PATH,
+    CARD_URL,
+    DATA_CARD_URL,
+    async_register_card,
+    card_version,
+)
+
+# The frontend's files come in the home-assistant-frontend package, which the
+# test requirements of some Home Assistant versions leave out.
+needs_frontend = pytest.mark.skipif(
+    importlib.util.find_spec("hass_frontend") is None,
+    reason="home-assistant-frontend is not installed",
+)
+
+
+def _card_urls(hass: HomeAssistant) -> list[str]:
+    return [
+        url for url in hass.data[DATA_EXTRA_MODULE_URL].urls if url.startswith(CARD_URL)
+    ]
+
+
+@needs_frontend
+async def test_card_is_served_and_loaded_by_the_frontend(
+    hass: HomeAssistant, hass_client_no_auth: ClientSessionGenerator
+) -> None:
+    assert await async_setup_component(hass, "frontend", {})
+
+    await async_register_card(hass)
+
+    assert _card_urls(hass) == [f"{CARD_URL}?v={card_version()}"]
+    client = await hass_client_no_auth()
+    response = await client.get(_card_urls(hass)[0])
+    assert response.status == 200
+    body = await response.text()
+    assert body == CARD_PATH.read_text(encoding="utf-8")
+    assert "customElements.define(CARD_TYPE" in body
+
+
+@needs_frontend
+async def test_registering_again_changes_nothing(hass: HomeAssistant) -> None:
+    """A second entry or a reload must not add a second route or URL."""
+    assert await async_setup_component(hass, "frontend", {})
+
+    await async_register_card(hass)
+    await async_register_card(hass)
+
+    assert len(_card_urls(hass)) == 1
+
+
+async def test_without_a_frontend_nothing_is_registered(hass: HomeAssistant) -> None:
+    await async_register_card(hass)
+
+    assert DATA_CARD_URL not in hass.data
+
+
+def test_version_follows_the_card_contents(tmp_path: Path) -> None:
+    card = tmp_path / "card.js"
+    card.write_text("one", encoding="utf-8")
+    first = card_version(card)
+    card.write_text("two", encoding="utf-8")
+
+    assert card_version(card) != first
+    assert card_version(card) == card_version(card)
