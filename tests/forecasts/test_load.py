@@ -7,6 +7,10 @@ from typing import Any
 
 from freezegun.api import FrozenDateTimeFactory
 from homeassistant.components.recorder.core import Recorder
+from homeassistant.components.recorder.models import (
+    StatisticMeanType,
+    StatisticMetaData,
+)
 from homeassistant.components.recorder.statistics import async_import_statistics
 from homeassistant.core import HomeAssistant
 import pytest
@@ -138,6 +142,12 @@ async def test_hourly_statistics_of_a_power_sensor(
         "statistic_id": "sensor.house_load",
         "unit_of_measurement": "W",
     }
+    # Newer Home Assistant also wants the kind of mean and the unit class.
+    fields = StatisticMetaData.__annotations__
+    if "mean_type" in fields:
+        metadata["mean_type"] = StatisticMeanType.ARITHMETIC
+    if "unit_class" in fields:
+        metadata["unit_class"] = "power"
     async_import_statistics(hass, metadata, rows)  # type: ignore[arg-type]
     await async_wait_recording_done(hass)
     history = await async_history_kwh(hass, "sensor.house_load", now, 7)
