@@ -43,6 +43,7 @@ from custom_components.battery_optimizer.const import (
     CONF_EXPORT_LIMIT_KW,
     CONF_EXPORT_PRODUCT,
     CONF_EXPORT_RATE,
+    CONF_EXPORT_RATE_ENTITIES,
     CONF_EXPORT_TYPE,
     CONF_FLAT_LOAD_KW,
     CONF_FORCE_CHARGE_POWER_ENTITY,
@@ -55,9 +56,11 @@ from custom_components.battery_optimizer.const import (
     CONF_INVERTER,
     CONF_LOAD_POWER_ENTITY,
     CONF_MAX_SOC_PCT,
+    CONF_PRICE_SOURCE,
     CONF_PV_ESTIMATE,
     CONF_PV_POWER_ENTITY,
     CONF_PV_SOURCE,
+    CONF_RATE_ENTITIES,
     CONF_REGION,
     CONF_REPLAN_MINUTES,
     CONF_RESERVE_SOC_PCT,
@@ -76,6 +79,9 @@ from custom_components.battery_optimizer.const import (
     INVERTER_NONE,
     INVERTER_SIMULATED,
     INVERTER_TYPES,
+    PRICE_SOURCE_OCTOPUS,
+    PRICE_SOURCE_OCTOPUS_ENERGY,
+    PRICE_SOURCES,
 )
 from custom_components.battery_optimizer.inverters.base import (
     InverterRateLimitedError,
@@ -92,6 +98,10 @@ from custom_components.battery_optimizer.tariffs.octopus import (
     OctopusNotFoundError,
     OctopusResponseError,
     Rate,
+)
+from custom_components.battery_optimizer.tariffs.octopus_energy_client import (
+    ENTITIES_EXPORT_PRODUCT,
+    ENTITIES_IMPORT_PRODUCT,
 )
 
 CLIENT = "custom_components.battery_optimizer.config_flow.OctopusClient"
@@ -249,6 +259,8 @@ async def test_user_flow_agile_outgoing(
     assert result["step_id"] == "user"
     assert result["errors"] == {}
     assert CONF_IMPORT_PRODUCT not in _form_fields(result)
+    # Without the Octopus Energy integration there is no source to choose.
+    assert CONF_PRICE_SOURCE not in _form_fields(result)
 
     result = await _configure(
         hass, result, {CONF_REGION: "C", CONF_EXPORT_TYPE: EXPORT_AGILE}
@@ -788,8 +800,8 @@ def test_translations_cover_every_field_and_option() -> None:
     """Every form field has a label and a description, every export type a label."""
     strings = json.loads(TRANSLATIONS.read_text(encoding="utf-8"))
     forms = {
-        ("config", "user"): tariff_schema(advanced=True),
-        ("config", "reconfigure"): tariff_schema(advanced=True),
+        ("config", "user"): tariff_schema(advanced=True, choose_source=True),
+        ("config", "reconfigure"): tariff_schema(advanced=True, choose_source=True),
         ("config", "export_rate"): EXPORT_RATE_SCHEMA,
         ("config", "battery"): BATTERY_SCHEMA,
         ("options", "init"): OPTIONS_SCHEMA,
@@ -801,12 +813,14 @@ def test_translations_cover_every_field_and_option() -> None:
         assert set(texts["data"]) == _fields(schema), step
         assert set(texts["data_description"]) == _fields(schema), step
     assert set(strings["selector"]["export_type"]["options"]) == set(EXPORT_TYPES)
+    assert set(strings["selector"]["price_source"]["options"]) == set(PRICE_SOURCES)
     assert {
         "cannot_connect",
         "unknown_product",
         "invalid_response",
         "no_prices",
         "no_export_product",
+        "no_export_meter",
         "unknown",
         "entity_not_found",
         "soc_not_numeric",
@@ -1019,3 +1033,209 @@ def test_translations_cover_the_inverter_and_control() -> None:
         "control_rate_limited",
         "control_quota_exhausted",
     } <= set(strings["issues"])
+
+
+# The Octopus Energy integration's rate entities, named as it names them.
+OE_METER = "octopus_energy_electricity_21l1234567_1012345678901"
+OE_CURRENT = f"event.{OE_METER}_current_day_rates"
+OE_NEXT = f"event.{OE_METER}_next_day_rates"
+OE_EXPORT = f"event.{OE_METER}_export_current_day_rates"
+
+
+def _register_octopus_energy(
+    hass: HomeAssistant, entity_registry: er.EntityRegistry, export: bool = False
+) -> None:
+    """Register the integration's rate entities and give them today's rates."""
+    entity_ids = [OE_CURRENT, OE_NEXT] + ([OE_EXPORT] if export else [])
+    for entity_id in entity_ids:
+        object_id = entity_id.removeprefix("event.")
+        entity_registry.async_get_or_create(
+            "event", "octopus_energy", object_id, suggested_object_id=object_id
+        )
+    _set_oe_rates(hass, OE_CURRENT, 0.2)
+    _set_oe_rates(hass, OE_NEXT, None)
+    if export:
+        _set_oe_rates(hass, OE_EXPORT, 0.15)
+
+
+def _set_oe_rates(hass: HomeAssistant, entity_id: str, price_gbp: float | None) -> None:
+    """Rates in GBP/kWh from two hours ago to two hours ahead; None for none."""
+    start = dt_util.utcnow().replace(minute=0, second=0, microsecond=0)
+    slot = timedelta(minutes=30)
+    rates = [
+        {
+            "start": (start + (i - 4) * slot).isoformat(),
+            "end": (start + (i - 3) * slot).isoformat(),
+            "value_inc_vat": price_gbp,
+            "is_capped": False,
+        }
+        for i in range(8)
+        if price_gbp is not None
+    ]
+    hass.states.async_set(entity_id, start.isoformat(), {"rates": rates})
+
+
+def _default(result: ConfigFlowResult, field: str) -> Any:
+    schema = result["data_schema"]
+    assert schema is not None
+    for key in schema.schema:
+        if key == field:
+            return key.default()
+    raise AssertionError(f"{field} is not in the form")
+
+
+@pytest.mark.usefixtures("mock_setup_entry")
+async def test_octopus_energy_source_reads_its_entities(
+    hass: HomeAssistant,
+    entity_registry: er.EntityRegistry,
+    mock_products: AsyncMock,
+    mock_rates: AsyncMock,
+) -> None:
+    """With the integration present its entities are the default price source."""
+    _register_octopus_energy(hass, entity_registry)
+    result = await _start(hass)
+    assert CONF_PRICE_SOURCE in _form_fields(result)
+    assert _default(result, CONF_PRICE_SOURCE) == PRICE_SOURCE_OCTOPUS_ENERGY
+
+    result = await _configure(
+        hass,
+        result,
+        {
+            CONF_PRICE_SOURCE: PRICE_SOURCE_OCTOPUS_ENERGY,
+            CONF_REGION: "C",
+            CONF_EXPORT_TYPE: EXPORT_NONE,
+        },
+    )
+    result = await _battery_then_no_inverter(hass, result, BATTERY_INPUT)
+
+    assert result["type"] is FlowResultType.CREATE_ENTRY
+    assert result["title"] == "Battery Optimizer (London)"
+    assert result["data"] == {
+        CONF_PRICE_SOURCE: PRICE_SOURCE_OCTOPUS_ENERGY,
+        CONF_REGION: "C",
+        CONF_IMPORT_PRODUCT: ENTITIES_IMPORT_PRODUCT,
+        CONF_EXPORT_TYPE: EXPORT_NONE,
+        CONF_RATE_ENTITIES: [OE_CURRENT, OE_NEXT],
+        **BATTERY_INPUT,
+        CONF_INVERTER: INVERTER_NONE,
+    }
+    mock_products.assert_not_awaited()
+    mock_rates.assert_not_awaited()
+
+
+@pytest.mark.usefixtures("mock_setup_entry")
+async def test_octopus_energy_source_with_agile_outgoing(
+    hass: HomeAssistant, entity_registry: er.EntityRegistry
+) -> None:
+    """Agile Outgoing reads the export meter's entities too."""
+    _register_octopus_energy(hass, entity_registry, export=True)
+    result = await _start(hass)
+    result = await _configure(
+        hass,
+        result,
+        {
+            CONF_PRICE_SOURCE: PRICE_SOURCE_OCTOPUS_ENERGY,
+            CONF_REGION: "C",
+            CONF_EXPORT_TYPE: EXPORT_AGILE,
+        },
+    )
+    result = await _battery_then_no_inverter(hass, result, BATTERY_INPUT)
+
+    assert result["data"][CONF_EXPORT_PRODUCT] == ENTITIES_EXPORT_PRODUCT
+    assert result["data"][CONF_RATE_ENTITIES] == [OE_CURRENT, OE_NEXT]
+    assert result["data"][CONF_EXPORT_RATE_ENTITIES] == [OE_EXPORT]
+
+
+@pytest.mark.usefixtures("mock_setup_entry")
+async def test_octopus_energy_source_errors_then_recovery(
+    hass: HomeAssistant, entity_registry: er.EntityRegistry
+) -> None:
+    """No export meter or no current rates show errors; nothing is stored."""
+    _register_octopus_energy(hass, entity_registry)
+    tariff = {
+        CONF_PRICE_SOURCE: PRICE_SOURCE_OCTOPUS_ENERGY,
+        CONF_REGION: "C",
+        CONF_EXPORT_TYPE: EXPORT_AGILE,
+    }
+    result = await _start(hass)
+    result = await _configure(hass, result, tariff)
+    assert result["step_id"] == "user"
+    assert result["errors"] == {"base": "no_export_meter"}
+    assert _suggested(result, CONF_PRICE_SOURCE) == PRICE_SOURCE_OCTOPUS_ENERGY
+
+    _set_oe_rates(hass, OE_CURRENT, None)
+    result = await _configure(hass, result, {**tariff, CONF_EXPORT_TYPE: EXPORT_NONE})
+    assert result["errors"] == {"base": "no_prices"}
+
+    # Rates in tomorrow's entity only (after midnight, before the refresh) count.
+    _set_oe_rates(hass, OE_NEXT, 0.3)
+    result = await _configure(hass, result, {**tariff, CONF_EXPORT_TYPE: EXPORT_NONE})
+    assert result["step_id"] == "battery"
+    result = await _battery_then_no_inverter(hass, result, BATTERY_INPUT)
+    assert result["type"] is FlowResultType.CREATE_ENTRY
+    assert not hass.config_entries.async_entries(DOMAIN)[0].data.get(
+        CONF_EXPORT_RATE_ENTITIES
+    )
+
+
+@pytest.mark.usefixtures("mock_setup_entry", "mock_products")
+async def test_octopus_energy_present_but_api_chosen(
+    hass: HomeAssistant, entity_registry: er.EntityRegistry, mock_rates: AsyncMock
+) -> None:
+    """Choosing the API polls it as before and remembers the choice."""
+    _register_octopus_energy(hass, entity_registry, export=True)
+    result = await _start(hass)
+    result = await _configure(
+        hass,
+        result,
+        {
+            CONF_PRICE_SOURCE: PRICE_SOURCE_OCTOPUS,
+            CONF_REGION: "C",
+            CONF_EXPORT_TYPE: EXPORT_AGILE,
+        },
+    )
+    result = await _battery_then_no_inverter(hass, result, BATTERY_INPUT)
+
+    assert result["data"][CONF_PRICE_SOURCE] == PRICE_SOURCE_OCTOPUS
+    assert result["data"][CONF_IMPORT_PRODUCT] == IMPORT_CODE
+    assert CONF_RATE_ENTITIES not in result["data"]
+    assert [call.args[0] for call in mock_rates.await_args_list] == [
+        IMPORT_CODE,
+        EXPORT_CODE,
+    ]
+
+
+@pytest.mark.usefixtures("mock_setup_entry", "mock_products", "mock_rates")
+async def test_reconfigure_from_octopus_energy_to_the_api(
+    hass: HomeAssistant, entity_registry: er.EntityRegistry
+) -> None:
+    """Reconfigure shows the source in use; switching drops the entity ids."""
+    _register_octopus_energy(hass, entity_registry)
+    entry = _entry(
+        data={
+            CONF_PRICE_SOURCE: PRICE_SOURCE_OCTOPUS_ENERGY,
+            CONF_IMPORT_PRODUCT: ENTITIES_IMPORT_PRODUCT,
+            CONF_EXPORT_TYPE: EXPORT_NONE,
+            CONF_RATE_ENTITIES: [OE_CURRENT, OE_NEXT],
+        }
+    )
+    entry.add_to_hass(hass)
+
+    result = await entry.start_reconfigure_flow(hass)
+    assert _suggested(result, CONF_PRICE_SOURCE) == PRICE_SOURCE_OCTOPUS_ENERGY
+    result = await _configure(
+        hass,
+        result,
+        {
+            CONF_PRICE_SOURCE: PRICE_SOURCE_OCTOPUS,
+            CONF_REGION: "C",
+            CONF_EXPORT_TYPE: EXPORT_NONE,
+        },
+    )
+    result = await _battery_then_no_inverter(hass, result, BATTERY_INPUT)
+    await hass.async_block_till_done()
+
+    assert result["reason"] == "reconfigure_successful"
+    assert entry.data[CONF_PRICE_SOURCE] == PRICE_SOURCE_OCTOPUS
+    assert entry.data[CONF_IMPORT_PRODUCT] == IMPORT_CODE
+    assert CONF_RATE_ENTITIES not in entry.data

@@ -9,22 +9,30 @@ from freezegun.api import FrozenDateTimeFactory
 from homeassistant.config_entries import ConfigEntryState
 from homeassistant.const import STATE_UNAVAILABLE
 from homeassistant.core import HomeAssistant
+import pytest
 from pytest_homeassistant_custom_component.common import MockConfigEntry
 
 from custom_components.battery_optimizer.const import (
     CONF_CHEAP_THRESHOLD,
     CONF_EXPENSIVE_THRESHOLD,
     CONF_EXPORT_PRODUCT,
+    CONF_EXPORT_RATE_ENTITIES,
     CONF_IMPORT_PRODUCT,
     CONF_PRICE_SOURCE,
+    CONF_RATE_ENTITIES,
     DOMAIN,
     PRICE_SOURCE_DEMO,
+    PRICE_SOURCE_OCTOPUS_ENERGY,
 )
 from custom_components.battery_optimizer.tariffs.demo import (
     DEMO_EXPORT_PRODUCT,
     DEMO_IMPORT_PRODUCT,
 )
-from custom_components.battery_optimizer.tariffs.octopus import tariff_code
+from custom_components.battery_optimizer.tariffs.octopus import Rate, tariff_code
+from custom_components.battery_optimizer.tariffs.octopus_energy_client import (
+    ENTITIES_EXPORT_PRODUCT,
+    ENTITIES_IMPORT_PRODUCT,
+)
 
 from .conftest import (
     AGILE_EXPORT,
@@ -33,9 +41,11 @@ from .conftest import (
     EXPORT_PRODUCT,
     IMPORT_PRODUCT,
     NOW,
+    TITLE,
     FakeOctopus,
     entry_data,
     entry_options,
+    price_at,
     setup_entry,
     state_of,
 )
@@ -171,3 +181,72 @@ async def test_setup_with_demo_prices(
     result = entry.runtime_data.plan.data
     assert result.plan is not None
     assert result.import_price_now is not None
+
+
+def _rate_attributes(rates: list[Rate], day: datetime) -> dict[str, Any]:
+    """A rate event entity's attributes for one UTC day, prices in GBP/kWh."""
+    return {
+        "rates": [
+            {
+                "start": rate.start.isoformat(),
+                "end": rate.end.isoformat(),
+                "value_inc_vat": rate.price_p_per_kwh / 100,
+                "is_capped": False,
+            }
+            for rate in rates
+            if day <= rate.start < day + timedelta(days=1)
+        ]
+    }
+
+
+async def test_setup_with_octopus_energy_entities(
+    hass: HomeAssistant,
+    frozen_now: FrozenDateTimeFactory,
+    octopus: FakeOctopus,
+    inverter_states: None,
+) -> None:
+    """Prices come from the rate entities, and new rates there re-plan at once."""
+    meter = "event.octopus_energy_electricity_21l1234567_1012345678901"
+    current, following = f"{meter}_current_day_rates", f"{meter}_next_day_rates"
+    export = f"{meter}_export_current_day_rates"
+    today = NOW.replace(hour=0, minute=0)
+    tomorrow = today + timedelta(days=1)
+    hass.states.async_set(
+        current, today.isoformat(), _rate_attributes(AGILE_IMPORT, today)
+    )
+    hass.states.async_set(following, today.isoformat(), {"rates": []})
+    hass.states.async_set(
+        export, today.isoformat(), _rate_attributes(AGILE_EXPORT, today)
+    )
+    entry = MockConfigEntry(
+        domain=DOMAIN,
+        title=TITLE,
+        data={
+            **entry_data(),
+            CONF_PRICE_SOURCE: PRICE_SOURCE_OCTOPUS_ENERGY,
+            CONF_IMPORT_PRODUCT: ENTITIES_IMPORT_PRODUCT,
+            CONF_EXPORT_PRODUCT: ENTITIES_EXPORT_PRODUCT,
+            CONF_RATE_ENTITIES: [current, following],
+            CONF_EXPORT_RATE_ENTITIES: [export],
+        },
+        options=entry_options(),
+    )
+    await setup_entry(hass, entry)
+
+    assert entry.state is ConfigEntryState.LOADED
+    assert octopus.calls == []
+    result = entry.runtime_data.plan.data
+    assert result.plan is not None
+    assert result.prices_end == tomorrow
+    assert result.import_price_now == pytest.approx(price_at(AGILE_IMPORT, NOW))
+    prices = entry.runtime_data.prices.data
+    assert prices.export_price_at(NOW) == pytest.approx(price_at(AGILE_EXPORT, NOW))
+
+    # Tomorrow's rates appear in the next-day entity about 16:00.
+    hass.states.async_set(
+        following, NOW.isoformat(), _rate_attributes(AGILE_IMPORT, tomorrow)
+    )
+    await hass.async_block_till_done(wait_background_tasks=True)
+
+    assert entry.runtime_data.plan.data is not result
+    assert entry.runtime_data.plan.data.prices_end == tomorrow + timedelta(days=1)

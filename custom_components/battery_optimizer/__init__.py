@@ -10,7 +10,15 @@ from homeassistant.helpers.event import async_track_state_change_event
 from homeassistant.helpers.typing import ConfigType
 from homeassistant.util import dt as dt_util
 
-from .const import CONF_PRICE_SOURCE, CONF_SOC_ENTITY, DOMAIN, PRICE_SOURCE_DEMO
+from .const import (
+    CONF_EXPORT_RATE_ENTITIES,
+    CONF_PRICE_SOURCE,
+    CONF_RATE_ENTITIES,
+    CONF_SOC_ENTITY,
+    DOMAIN,
+    PRICE_SOURCE_DEMO,
+    PRICE_SOURCE_OCTOPUS_ENERGY,
+)
 from .control import ControlLoop, control_of
 from .coordinator import (
     BatteryOptimizerConfigEntry,
@@ -23,6 +31,7 @@ from .savings import SavingsCoordinator
 from .services import async_setup_services
 from .tariffs.demo import DemoPriceClient
 from .tariffs.octopus import OctopusClient
+from .tariffs.octopus_energy_client import OctopusEnergyEntitiesClient
 from .tariffs.prices import PriceClient, PriceCoordinator
 
 PLATFORMS: list[Platform] = [Platform.BINARY_SENSOR, Platform.SENSOR, Platform.SWITCH]
@@ -43,9 +52,17 @@ async def async_setup_entry(
     """Fetch prices, make the first plan and create the entities."""
     driver = create_driver(hass, entry)
     client: PriceClient
-    if entry.data.get(CONF_PRICE_SOURCE) == PRICE_SOURCE_DEMO:
+    price_source = entry.data.get(CONF_PRICE_SOURCE)
+    rate_entity_ids: list[str] = []
+    if price_source == PRICE_SOURCE_DEMO:
         client = await hass.async_add_executor_job(
             DemoPriceClient.from_file, dt_util.utcnow
+        )
+    elif price_source == PRICE_SOURCE_OCTOPUS_ENERGY:
+        export_entity_ids = entry.data.get(CONF_EXPORT_RATE_ENTITIES, [])
+        rate_entity_ids = [*entry.data[CONF_RATE_ENTITIES], *export_entity_ids]
+        client = OctopusEnergyEntitiesClient(
+            hass, entry.data[CONF_RATE_ENTITIES], export_entity_ids
         )
     else:
         client = OctopusClient(async_get_clientsession(hass))
@@ -78,6 +95,19 @@ async def async_setup_entry(
             hass, [entry.data[CONF_SOC_ENTITY]], _replan_on_soc
         )
     )
+    if rate_entity_ids:
+
+        @callback
+        def _refresh_prices(event: Event[EventStateChangedData]) -> None:
+            # New rates (tomorrow's, about 16:00) reach the plan through the
+            # price listener above instead of waiting for the next poll.
+            entry.async_create_background_task(
+                hass, prices.async_request_refresh(), f"{DOMAIN} price refresh"
+            )
+
+        entry.async_on_unload(
+            async_track_state_change_event(hass, rate_entity_ids, _refresh_prices)
+        )
     entry.async_on_unload(entry.add_update_listener(_async_reload_on_update))
     await hass.config_entries.async_forward_entry_setups(entry, PLATFORMS)
     if control is not None:

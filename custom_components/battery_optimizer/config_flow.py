@@ -62,6 +62,7 @@ from .const import (
     CONF_EXPORT_LIMIT_KW,
     CONF_EXPORT_PRODUCT,
     CONF_EXPORT_RATE,
+    CONF_EXPORT_RATE_ENTITIES,
     CONF_EXPORT_TYPE,
     CONF_FLAT_LOAD_KW,
     CONF_FORCE_CHARGE_POWER_ENTITY,
@@ -77,9 +78,11 @@ from .const import (
     CONF_MAX_CHARGE_CURRENT_ENTITY,
     CONF_MAX_SOC_PCT,
     CONF_MIN_SOC_ON_GRID_ENTITY,
+    CONF_PRICE_SOURCE,
     CONF_PV_ESTIMATE,
     CONF_PV_POWER_ENTITY,
     CONF_PV_SOURCE,
+    CONF_RATE_ENTITIES,
     CONF_REGION,
     CONF_REPLAN_MINUTES,
     CONF_RESERVE_SOC_PCT,
@@ -111,11 +114,15 @@ from .const import (
     INVERTER_NONE,
     INVERTER_TYPES,
     MAX_HORIZON_HOURS,
+    PRICE_SOURCE_OCTOPUS,
+    PRICE_SOURCE_OCTOPUS_ENERGY,
+    PRICE_SOURCES,
     PV_ESTIMATES,
     PV_SOURCE_NONE,
     PV_SOURCES,
     REGIONS,
 )
+from .forecasts.octopus_energy import find_rate_entities
 from .inverter import async_validate_fox_cloud, foxess_entities_from_data
 from .inverters.base import InverterError, Reason
 from .inverters.foxess_modbus import FOXESS_MODBUS_DOMAIN
@@ -125,6 +132,11 @@ from .tariffs.octopus import (
     OctopusNotFoundError,
     OctopusResponseError,
 )
+from .tariffs.octopus_energy_client import (
+    OctopusEnergyEntitiesClient,
+    OctopusEnergyNoRatesError,
+)
+from .tariffs.prices import PriceClient
 
 _LOGGER = logging.getLogger(__name__)
 
@@ -168,6 +180,10 @@ class NoExportProductError(Exception):
     """Octopus lists no Agile Outgoing product to read export prices from."""
 
 
+class NoExportMeterError(Exception):
+    """The Octopus Energy integration shows no export meter to read prices from."""
+
+
 def _number(minimum: float, maximum: float, step: float, unit: str) -> NumberSelector:
     return NumberSelector(
         NumberSelectorConfig(
@@ -186,9 +202,22 @@ def _sensor(device_class: SensorDeviceClass) -> EntitySelector:
     )
 
 
-def tariff_schema(advanced: bool) -> vol.Schema:
+def tariff_schema(advanced: bool, choose_source: bool = False) -> vol.Schema:
     """Return the tariff form; the manual product code is for advanced users only."""
-    fields: dict[vol.Marker, Any] = {
+    fields: dict[vol.Marker, Any] = {}
+    if choose_source:
+        # The integration's entities already hold the prices: reading them saves
+        # polling the API a second time.
+        fields[vol.Required(CONF_PRICE_SOURCE, default=PRICE_SOURCE_OCTOPUS_ENERGY)] = (
+            SelectSelector(
+                SelectSelectorConfig(
+                    options=list(PRICE_SOURCES),
+                    translation_key=CONF_PRICE_SOURCE,
+                    mode=SelectSelectorMode.LIST,
+                )
+            )
+        )
+    fields |= {
         vol.Required(CONF_REGION): SelectSelector(
             SelectSelectorConfig(
                 options=[
@@ -413,19 +442,60 @@ async def async_check_fox_cloud(
 
 
 async def _async_require_prices(
-    client: OctopusClient, product_code: str, region: str, now: datetime
+    client: PriceClient, product_code: str, region: str, now: datetime
 ) -> None:
-    rates = await client.async_get_rates(
-        product_code, region, now - PRICE_TEST_MARGIN, now + PRICE_TEST_MARGIN
-    )
+    try:
+        rates = await client.async_get_rates(
+            product_code, region, now - PRICE_TEST_MARGIN, now + PRICE_TEST_MARGIN
+        )
+    except OctopusEnergyNoRatesError as err:
+        raise NoPricesError(product_code) from err
     if not rates:
         raise NoPricesError(product_code)
+
+
+def _has_octopus_energy_meter(hass: HomeAssistant) -> bool:
+    return any(not meter.is_export for meter in find_rate_entities(hass))
+
+
+async def async_resolve_entity_tariff(
+    hass: HomeAssistant, user_input: Mapping[str, Any]
+) -> dict[str, Any]:
+    """Pick the Octopus Energy rate entities and read them once; return the tariff."""
+    meters = find_rate_entities(hass)
+    import_ids = next((m.entity_ids for m in meters if not m.is_export), ())
+    export_type: str = user_input[CONF_EXPORT_TYPE]
+    export_ids: tuple[str, ...] = ()
+    if export_type == EXPORT_AGILE:
+        export_ids = next((m.entity_ids for m in meters if m.is_export), ())
+        if not export_ids:
+            raise NoExportMeterError
+    client = OctopusEnergyEntitiesClient(hass, import_ids, export_ids)
+    products = await client.async_get_agile_products()
+    region: str = user_input[CONF_REGION]
+    now = dt_util.utcnow()
+    await _async_require_prices(client, products.import_code, region, now)
+    tariff: dict[str, Any] = {
+        CONF_PRICE_SOURCE: PRICE_SOURCE_OCTOPUS_ENERGY,
+        CONF_REGION: region,
+        CONF_IMPORT_PRODUCT: products.import_code,
+        CONF_EXPORT_TYPE: export_type,
+        CONF_RATE_ENTITIES: list(import_ids),
+    }
+    if products.export_code is not None:
+        await _async_require_prices(client, products.export_code, region, now)
+        tariff[CONF_EXPORT_PRODUCT] = products.export_code
+        tariff[CONF_EXPORT_RATE_ENTITIES] = list(export_ids)
+    return tariff
 
 
 async def async_resolve_tariff(
     hass: HomeAssistant, user_input: Mapping[str, Any]
 ) -> dict[str, Any]:
     """Find the product codes and fetch their prices once; return the tariff data."""
+    source = user_input.get(CONF_PRICE_SOURCE)
+    if source == PRICE_SOURCE_OCTOPUS_ENERGY:
+        return await async_resolve_entity_tariff(hass, user_input)
     client = OctopusClient(async_get_clientsession(hass))
     region: str = user_input[CONF_REGION]
     export_type: str = user_input[CONF_EXPORT_TYPE]
@@ -442,6 +512,9 @@ async def async_resolve_tariff(
         CONF_IMPORT_PRODUCT: import_code,
         CONF_EXPORT_TYPE: export_type,
     }
+    # Only stored when it was chosen, so a reconfigure form shows that choice.
+    if source is not None:
+        tariff[CONF_PRICE_SOURCE] = PRICE_SOURCE_OCTOPUS
     if export_type == EXPORT_AGILE:
         if export_code is None:
             raise NoExportProductError
@@ -603,6 +676,8 @@ class BatteryOptimizerConfigFlow(ConfigFlow, domain=DOMAIN):
                 errors["base"] = "no_prices"
             except NoExportProductError:
                 errors["base"] = "no_export_product"
+            except NoExportMeterError:
+                errors["base"] = "no_export_meter"
             except Exception:
                 _LOGGER.exception("Unexpected error while checking the Octopus tariff")
                 errors["base"] = "unknown"
@@ -613,7 +688,9 @@ class BatteryOptimizerConfigFlow(ConfigFlow, domain=DOMAIN):
         return self.async_show_form(
             step_id=step_id,
             data_schema=self.add_suggested_values_to_schema(
-                tariff_schema(self.show_advanced_options),
+                tariff_schema(
+                    self.show_advanced_options, _has_octopus_energy_meter(self.hass)
+                ),
                 user_input or self._current_data(),
             ),
             errors=errors,

@@ -38,10 +38,16 @@ REGIONS: Final[dict[str, str]] = {
     "P": "Northern Scotland",
 }
 
-# Where prices come from: the Octopus API, or the stored week the demo replays.
+# Where prices come from: the Octopus API, the Octopus Energy integration's rate
+# entities, or the stored week the demo replays.
 CONF_PRICE_SOURCE: Final = "price_source"
 PRICE_SOURCE_OCTOPUS: Final = "octopus"
+PRICE_SOURCE_OCTOPUS_ENERGY: Final = "octopus_energy"
 PRICE_SOURCE_DEMO: Final = "demo"
+PRICE_SOURCES: Final = (PRICE_SOURCE_OCTOPUS_ENERGY, PRICE_SOURCE_OCTOPUS)
+# Rate event entities of the Octopus Energy integration (import, Agile Outgoing).
+CONF_RATE_ENTITIES: Final = "rate_entities"
+CONF_EXPORT_RATE_ENTITIES: Final = "export_rate_entities"
 
 # Config entry data: battery and inverter
 CONF_SOC_ENTITY: Final = "soc_entity"

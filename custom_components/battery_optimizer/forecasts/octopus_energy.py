@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 import logging
 import math
 import re
@@ -21,6 +21,7 @@ from homeassistant.helpers import entity_registry as er
 
 from ..tariffs.octopus import Rate
 from ..tariffs.prices import PriceData
+from .profile import as_utc
 
 _LOGGER = logging.getLogger(__name__)
 
@@ -73,21 +74,10 @@ def find_rate_entities(hass: HomeAssistant) -> list[OctopusRateEntities]:
     ]
 
 
-def _as_utc(value: object) -> datetime | None:
-    if isinstance(value, str):
-        try:
-            value = datetime.fromisoformat(value)
-        except ValueError:
-            return None
-    if not isinstance(value, datetime) or value.tzinfo is None:
-        return None
-    return value.astimezone(UTC)
-
-
 def _rate(row: object) -> Rate | None:
     if not isinstance(row, Mapping):
         return None
-    start, end = _as_utc(row.get("start")), _as_utc(row.get("end"))
+    start, end = as_utc(row.get("start")), as_utc(row.get("end"))
     price = row.get("value_inc_vat")
     if (
         start is None

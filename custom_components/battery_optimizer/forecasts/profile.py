@@ -19,6 +19,18 @@ LONDON = ZoneInfo("Europe/London")
 SLOT = timedelta(minutes=30)
 
 
+def as_utc(value: object) -> datetime | None:
+    """A timezone-aware datetime or ISO string as UTC; None for anything else."""
+    if isinstance(value, str):
+        try:
+            value = datetime.fromisoformat(value)
+        except ValueError:
+            return None
+    if not isinstance(value, datetime) or value.tzinfo is None:
+        return None
+    return value.astimezone(UTC)
+
+
 def slot_floor(when: datetime) -> datetime:
     """Start (UTC) of the half-hour that contains `when`."""
     utc = when.astimezone(UTC)

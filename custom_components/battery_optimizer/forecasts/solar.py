@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from enum import StrEnum
 import math
 from typing import Any
@@ -19,6 +19,8 @@ from homeassistant.config_entries import ConfigEntryState
 from homeassistant.const import STATE_UNAVAILABLE
 from homeassistant.core import HomeAssistant
 from homeassistant.loader import async_get_integration
+
+from .profile import as_utc
 
 SOLCAST_DETAILED = "detailedForecast"
 SOLCAST_HOURLY = "detailedHourly"
@@ -91,17 +93,6 @@ class PvForecast:
         return all(self.covered)
 
 
-def _as_utc(value: object) -> datetime | None:
-    if isinstance(value, str):
-        try:
-            value = datetime.fromisoformat(value)
-        except ValueError:
-            return None
-    if not isinstance(value, datetime) or value.tzinfo is None:
-        return None
-    return value.astimezone(UTC)
-
-
 def _number(value: object) -> float | None:
     if isinstance(value, bool) or not isinstance(value, int | float):
         return None
@@ -123,7 +114,7 @@ def solcast_intervals(
     for row in rows:
         if not isinstance(row, Mapping):
             continue
-        start = _as_utc(row.get("period_start"))
+        start = as_utc(row.get("period_start"))
         # Solcast has no p10/p90 without a key for them; the median is the best left.
         kw = _number(row.get(key, row.get(SOLCAST_KEYS[PvEstimate.P50])))
         if start is not None and kw is not None:
@@ -138,7 +129,7 @@ def _start_keyed(
         return []
     out: list[PvInterval] = []
     for key, raw in values.items():
-        start, value = _as_utc(key), _number(raw)
+        start, value = as_utc(key), _number(raw)
         if start is not None and value is not None:
             out.append(PvInterval(start, start + length, max(value * kw_per_unit, 0.0)))
     return out
@@ -162,7 +153,7 @@ def forecast_solar_intervals(wh_hours: Mapping[str, Any]) -> list[PvInterval]:
     ends = sorted(
         (end, wh)
         for key, raw in wh_hours.items()
-        if (end := _as_utc(key)) is not None and (wh := _number(raw)) is not None
+        if (end := as_utc(key)) is not None and (wh := _number(raw)) is not None
     )
     out: list[PvInterval] = []
     previous: datetime | None = None

@@ -204,26 +204,43 @@ def run(
             decision = strategy(t, stored_kwh)
             result.plan_ms.append((time.perf_counter() - started) * 1000)
             active = battery
-        applied = apply_decision(
-            decision,
-            stored_kwh=stored_kwh,
-            load_kw=timeline.load_kw[t],
-            pv_kw=timeline.pv_kw[t],
-            import_p_per_kwh=timeline.import_p_per_kwh[t],
-            export_p_per_kwh=timeline.export_p_per_kwh[t],
-            battery=active,
-            site=site,
+        stored_kwh = _book(
+            result, decision, t, timeline, stored_kwh, active, battery, site
         )
-        stored_kwh += (
-            applied.charge_kw * battery.charge_efficiency
-            - applied.discharge_kw / battery.discharge_efficiency
-        ) * SLOT_H
-        result.cost_p += applied.cost_p
-        result.throughput_kwh += (applied.charge_kw + applied.discharge_kw) * SLOT_H
-        result.stored_kwh.append(stored_kwh)
-        result.modes.append(decision.mode)
-        result.cost_per_slot_p.append(applied.cost_p)
     return result
+
+
+def _book(
+    result: Result,
+    decision: Decision,
+    t: int,
+    timeline: Timeline,
+    stored_kwh: float,
+    limits: Battery,
+    battery: Battery,
+    site: Site,
+) -> float:
+    """Carry out one slot's decision, add it to the result; return the new stored kWh."""
+    applied = apply_decision(
+        decision,
+        stored_kwh=stored_kwh,
+        load_kw=timeline.load_kw[t],
+        pv_kw=timeline.pv_kw[t],
+        import_p_per_kwh=timeline.import_p_per_kwh[t],
+        export_p_per_kwh=timeline.export_p_per_kwh[t],
+        battery=limits,
+        site=site,
+    )
+    stored_kwh += (
+        applied.charge_kw * battery.charge_efficiency
+        - applied.discharge_kw / battery.discharge_efficiency
+    ) * SLOT_H
+    result.cost_p += applied.cost_p
+    result.throughput_kwh += (applied.charge_kw + applied.discharge_kw) * SLOT_H
+    result.stored_kwh.append(stored_kwh)
+    result.modes.append(decision.mode)
+    result.cost_per_slot_p.append(applied.cost_p)
+    return stored_kwh
 
 
 def self_use_strategy() -> Strategy:
@@ -391,24 +408,15 @@ def perfect_foresight(
         result.plan_ms.append((time.perf_counter() - started) * 1000)
         # Replaying the plan through the same accounting keeps the comparison fair.
         for k, slot in enumerate(plan.slots[:keep]):
-            t = first + k
-            applied = apply_decision(
-                Decision(slot.mode, slot.charge_kw, slot.discharge_kw, True),
-                stored_kwh=stored_kwh,
-                load_kw=timeline.load_kw[t],
-                pv_kw=timeline.pv_kw[t],
-                import_p_per_kwh=timeline.import_p_per_kwh[t],
-                export_p_per_kwh=timeline.export_p_per_kwh[t],
-                battery=battery,
-                site=site,
+            decision = Decision(slot.mode, slot.charge_kw, slot.discharge_kw, True)
+            stored_kwh = _book(
+                result,
+                decision,
+                first + k,
+                timeline,
+                stored_kwh,
+                battery,
+                battery,
+                site,
             )
-            stored_kwh += (
-                applied.charge_kw * battery.charge_efficiency
-                - applied.discharge_kw / battery.discharge_efficiency
-            ) * SLOT_H
-            result.cost_p += applied.cost_p
-            result.throughput_kwh += (applied.charge_kw + applied.discharge_kw) * SLOT_H
-            result.stored_kwh.append(stored_kwh)
-            result.modes.append(slot.mode)
-            result.cost_per_slot_p.append(applied.cost_p)
     return result
