@@ -51,21 +51,7 @@ async def async_setup_entry(
 ) -> bool:
     """Fetch prices, make the first plan and create the entities."""
     driver = create_driver(hass, entry)
-    client: PriceClient
-    price_source = entry.data.get(CONF_PRICE_SOURCE)
-    rate_entity_ids: list[str] = []
-    if price_source == PRICE_SOURCE_DEMO:
-        client = await hass.async_add_executor_job(
-            DemoPriceClient.from_file, dt_util.utcnow
-        )
-    elif price_source == PRICE_SOURCE_OCTOPUS_ENERGY:
-        export_entity_ids = entry.data.get(CONF_EXPORT_RATE_ENTITIES, [])
-        rate_entity_ids = [*entry.data[CONF_RATE_ENTITIES], *export_entity_ids]
-        client = OctopusEnergyEntitiesClient(
-            hass, entry.data[CONF_RATE_ENTITIES], export_entity_ids
-        )
-    else:
-        client = OctopusClient(async_get_clientsession(hass))
+    client, rate_entity_ids = await _async_price_client(hass, entry)
     prices = PriceCoordinator(hass, entry, client)
     await prices.async_config_entry_first_refresh()
     plan = PlanCoordinator(hass, entry, prices)
@@ -113,6 +99,24 @@ async def async_setup_entry(
     if control is not None:
         control.async_start()
     return True
+
+
+async def _async_price_client(
+    hass: HomeAssistant, entry: BatteryOptimizerConfigEntry
+) -> tuple[PriceClient, list[str]]:
+    """The entry's price source, and the rate entities to follow if it has any."""
+    price_source = entry.data.get(CONF_PRICE_SOURCE)
+    if price_source == PRICE_SOURCE_DEMO:
+        demo = await hass.async_add_executor_job(
+            DemoPriceClient.from_file, dt_util.utcnow
+        )
+        return demo, []
+    if price_source == PRICE_SOURCE_OCTOPUS_ENERGY:
+        import_ids: list[str] = entry.data[CONF_RATE_ENTITIES]
+        export_ids: list[str] = entry.data.get(CONF_EXPORT_RATE_ENTITIES, [])
+        client = OctopusEnergyEntitiesClient(hass, import_ids, export_ids)
+        return client, [*import_ids, *export_ids]
+    return OctopusClient(async_get_clientsession(hass)), []
 
 
 async def _async_reload_on_update(
