@@ -26,6 +26,7 @@ from custom_components.battery_optimizer.const import (
     CONF_CHARGE_LIMIT_KW,
     CONF_CHEAP_THRESHOLD,
     CONF_CYCLE_COST,
+    CONF_DAILY_LOAD_KWH,
     CONF_DISCHARGE_LIMIT_KW,
     CONF_EFFICIENCY_PCT,
     CONF_END_VALUE_PCT,
@@ -33,7 +34,6 @@ from custom_components.battery_optimizer.const import (
     CONF_EXPORT_LIMIT_KW,
     CONF_EXPORT_PRODUCT,
     CONF_EXPORT_TYPE,
-    CONF_FLAT_LOAD_KW,
     CONF_HORIZON_HOURS,
     CONF_IMPORT_PRODUCT,
     CONF_LOAD_POWER_ENTITY,
@@ -185,7 +185,7 @@ def entry_options() -> dict[str, object]:
         CONF_CHEAP_THRESHOLD: CHEAP_P_PER_KWH,
         CONF_EXPENSIVE_THRESHOLD: EXPENSIVE_P_PER_KWH,
         CONF_END_VALUE_PCT: 80.0,
-        CONF_FLAT_LOAD_KW: 0.4,
+        CONF_DAILY_LOAD_KWH: 9.6,
     }
 
 

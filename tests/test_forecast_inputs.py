@@ -14,8 +14,8 @@ import pytest
 from pytest_homeassistant_custom_component.common import MockConfigEntry
 
 from custom_components.battery_optimizer.const import (
+    CONF_DAILY_LOAD_KWH,
     CONF_EV_POWER_ENTITY,
-    CONF_FLAT_LOAD_KW,
     CONF_LOAD_POWER_ENTITY,
     CONF_PV_ESTIMATE,
     CONF_PV_SOURCE,
@@ -53,7 +53,7 @@ def _register(hass: HomeAssistant, platform: str, object_id: str) -> str:
 async def test_without_sources_pv_is_zero_and_the_load_flat(
     hass: HomeAssistant,
 ) -> None:
-    reader = ForecastReader(hass, _entry(hass, {CONF_FLAT_LOAD_KW: 0.5}))
+    reader = ForecastReader(hass, _entry(hass, {CONF_DAILY_LOAD_KWH: 12.0}))
     grid = slot_grid(NOW, timedelta(hours=6))
 
     forecasts = await reader.async_forecasts(grid, NOW)
@@ -125,7 +125,7 @@ async def test_load_history_is_read_every_30_minutes(hass: HomeAssistant) -> Non
     hass.config.components.add("recorder")
     entry = _entry(
         hass,
-        {CONF_EV_POWER_ENTITY: "sensor.ev_charger", CONF_FLAT_LOAD_KW: 0.4},
+        {CONF_EV_POWER_ENTITY: "sensor.ev_charger", CONF_DAILY_LOAD_KWH: 9.6},
         {CONF_LOAD_POWER_ENTITY: LOAD_ENTITY},
     )
     reader = ForecastReader(hass, entry)

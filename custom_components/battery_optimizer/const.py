@@ -78,7 +78,7 @@ CONF_CYCLE_COST: Final = "cycle_cost"  # p/kWh of battery throughput
 CONF_CHEAP_THRESHOLD: Final = "cheap_threshold"  # p/kWh
 CONF_EXPENSIVE_THRESHOLD: Final = "expensive_threshold"  # p/kWh
 CONF_END_VALUE_PCT: Final = "end_value_pct"  # % of the mean import price
-CONF_FLAT_LOAD_KW: Final = "flat_load_kw"
+CONF_DAILY_LOAD_KWH: Final = "daily_load_kwh"
 
 DEFAULT_HORIZON_HOURS: Final = 48
 MAX_HORIZON_HOURS: Final = 168
@@ -87,7 +87,7 @@ DEFAULT_CYCLE_COST: Final = 2.0
 DEFAULT_CHEAP_THRESHOLD: Final = 10.0
 DEFAULT_EXPENSIVE_THRESHOLD: Final = 25.0
 DEFAULT_END_VALUE_PCT: Final = 80.0
-DEFAULT_FLAT_LOAD_KW: Final = 0.4
+DEFAULT_DAILY_LOAD_KWH: Final = 9.6
 
 # Prices
 PRICE_REFRESH_INTERVAL: Final = timedelta(minutes=30)

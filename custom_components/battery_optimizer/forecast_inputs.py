@@ -12,12 +12,12 @@ from homeassistant.core import HomeAssistant
 from homeassistant.helpers import entity_registry as er
 
 from .const import (
+    CONF_DAILY_LOAD_KWH,
     CONF_EV_POWER_ENTITY,
-    CONF_FLAT_LOAD_KW,
     CONF_LOAD_POWER_ENTITY,
     CONF_PV_ESTIMATE,
     CONF_PV_SOURCE,
-    DEFAULT_FLAT_LOAD_KW,
+    DEFAULT_DAILY_LOAD_KWH,
     PV_SOURCE_NONE,
 )
 from .forecasts.load import (
@@ -38,7 +38,6 @@ from .forecasts.solar import (
 
 _LOGGER = logging.getLogger(__name__)
 
-HOURS_PER_DAY = 24
 # Load history changes slowly: reading the recorder every re-plan wastes work.
 LOAD_HISTORY_REFRESH = timedelta(minutes=30)
 # Two weeks feed both the 7-day profile and the 7-day error of that profile.
@@ -87,8 +86,9 @@ class ForecastReader:
 
     @property
     def _flat_daily_kwh(self) -> float:
-        flat_kw = float(self.entry.options.get(CONF_FLAT_LOAD_KW, DEFAULT_FLAT_LOAD_KW))
-        return flat_kw * HOURS_PER_DAY
+        return float(
+            self.entry.options.get(CONF_DAILY_LOAD_KWH, DEFAULT_DAILY_LOAD_KWH)
+        )
 
     async def async_forecasts(
         self, grid: Sequence[tuple[datetime, float]], now: datetime

@@ -20,11 +20,11 @@ from .const import (
     CONF_BATTERY_VOLTAGE_ENTITY,
     CONF_CAPACITY_KWH,
     CONF_CHARGE_LIMIT_KW,
+    CONF_DAILY_LOAD_KWH,
     CONF_DEVICE_SERIAL,
     CONF_DISCHARGE_LIMIT_KW,
     CONF_EFFICIENCY_PCT,
     CONF_EXPORT_LIMIT_KW,
-    CONF_FLAT_LOAD_KW,
     CONF_FORCE_CHARGE_POWER_ENTITY,
     CONF_FORCE_DISCHARGE_POWER_ENTITY,
     CONF_FOXESS_DEVICE,
@@ -37,9 +37,9 @@ from .const import (
     CONF_RESERVE_SOC_PCT,
     CONF_SOC_ENTITY,
     CONF_WORK_MODE_ENTITY,
+    DEFAULT_DAILY_LOAD_KWH,
     DEFAULT_EFFICIENCY_PCT,
     DEFAULT_EXPORT_LIMIT_KW,
-    DEFAULT_FLAT_LOAD_KW,
     DEFAULT_MAX_SOC_PCT,
     DEFAULT_NOMINAL_VOLTAGE_V,
     DEFAULT_RESERVE_SOC_PCT,
@@ -60,6 +60,7 @@ from .inverters.simulated import SimulatedBattery, SimulatedDriver
 BUDGET_STORAGE_VERSION = 1
 # Where a simulated battery starts when the SoC sensor has no value yet.
 SIMULATED_START_SOC_PCT = 50.0
+HOURS_PER_DAY = 24
 
 
 def _state_float(hass: HomeAssistant, entity_id: str | None) -> float | None:
@@ -156,10 +157,9 @@ def _simulated(hass: HomeAssistant, entry: ConfigEntry) -> SimulatedDriver:
         max_soc_pct=float(data.get(CONF_MAX_SOC_PCT, DEFAULT_MAX_SOC_PCT)),
         export_limit_kw=float(data.get(CONF_EXPORT_LIMIT_KW, DEFAULT_EXPORT_LIMIT_KW)),
     )
-    flat_load = float(
-        entry.options.get(
-            CONF_FLAT_LOAD_KW, data.get(CONF_FLAT_LOAD_KW, DEFAULT_FLAT_LOAD_KW)
-        )
+    flat_load = (
+        float(entry.options.get(CONF_DAILY_LOAD_KWH, DEFAULT_DAILY_LOAD_KWH))
+        / HOURS_PER_DAY
     )
     soc = _state_float(hass, data[CONF_SOC_ENTITY])
     return SimulatedDriver(
