@@ -14,7 +14,6 @@ from custom_components.battery_optimizer.forecasts.octopus_energy import (
     OctopusRateEntities,
     find_rate_entities,
     rates_from_attributes,
-    read_price_data,
     read_rates,
 )
 
@@ -107,12 +106,11 @@ async def test_read_rates_merges_days_and_builds_price_data(
     rates = read_rates(hass, [CURRENT, NEXT, "event.gone"])
     assert len(rates) == 49
     assert rates[-1].start == DAY + timedelta(days=1)
-    prices = read_price_data(hass, [CURRENT, NEXT], [EXPORT], None, DAY)
-    assert prices.import_prices(
-        [DAY, DAY + timedelta(days=1), DAY + timedelta(days=2)]
-    ) == pytest.approx([15.0, 20.0, None])
-    assert prices.export_price_at(DAY) == pytest.approx(5.0)
-    assert prices.fetched_at == DAY
+    # Later entities win where they overlap; each is read in p/kWh.
+    assert [rate.price_p_per_kwh for rate in rates[:1]] == pytest.approx([15.0])
+    assert rates[-1].price_p_per_kwh == pytest.approx(20.0)
+    (export,) = read_rates(hass, [EXPORT])
+    assert export.price_p_per_kwh == pytest.approx(5.0)
 
 
 async def test_finder_lists_meters_from_the_registry(

@@ -20,7 +20,6 @@ from homeassistant.core import HomeAssistant
 from homeassistant.helpers import entity_registry as er
 
 from ..tariffs.octopus import Rate
-from ..tariffs.prices import PriceData
 from .profile import as_utc
 
 _LOGGER = logging.getLogger(__name__)
@@ -111,19 +110,3 @@ def read_rates(hass: HomeAssistant, entity_ids: Iterable[str]) -> list[Rate]:
             continue
         by_start.update((r.start, r) for r in rates_from_attributes(state.attributes))
     return [by_start[start] for start in sorted(by_start)]
-
-
-def read_price_data(
-    hass: HomeAssistant,
-    import_entity_ids: Iterable[str],
-    export_entity_ids: Iterable[str],
-    fixed_export_p_per_kwh: float | None,
-    now: datetime,
-) -> PriceData:
-    """Published prices from the rate entities, in the planner's PriceData form."""
-    return PriceData(
-        import_rates=tuple(read_rates(hass, import_entity_ids)),
-        export_rates=tuple(read_rates(hass, export_entity_ids)),
-        fixed_export_p_per_kwh=fixed_export_p_per_kwh,
-        fetched_at=now,
-    )
