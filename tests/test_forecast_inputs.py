@@ -169,3 +169,22 @@ async def test_load_forecast_needs_the_recorder(hass: HomeAssistant) -> None:
         )
     reading.assert_not_awaited()
     assert forecasts.notes
+
+
+async def test_a_recorder_fault_plans_with_the_flat_load(
+    hass: HomeAssistant, caplog: pytest.LogCaptureFixture
+) -> None:
+    hass.config.components.add("recorder")
+    entry = _entry(
+        hass, {CONF_DAILY_LOAD_KWH: 12.0}, {CONF_LOAD_POWER_ENTITY: LOAD_ENTITY}
+    )
+    reader = ForecastReader(hass, entry)
+    failing = AsyncMock(side_effect=RuntimeError("database is locked"))
+    with patch(
+        "custom_components.battery_optimizer.forecast_inputs.async_house_kwh", failing
+    ):
+        forecasts = await reader.async_forecasts(
+            slot_grid(NOW, timedelta(hours=1)), NOW
+        )
+    assert forecasts.load_kw == pytest.approx((0.5,) * len(forecasts.load_kw))
+    assert "Could not read the load history" in caplog.text

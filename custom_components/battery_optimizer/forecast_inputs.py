@@ -149,13 +149,23 @@ class ForecastReader:
         ):
             return
         self._history_read_at = now
-        self._history = await async_house_kwh(
-            self.hass,
-            load_entity,
-            now,
-            days=LOAD_HISTORY_DAYS,
-            ev_entity_id=self.entry.options.get(CONF_EV_POWER_ENTITY),
-        )
+        try:
+            self._history = await async_house_kwh(
+                self.hass,
+                load_entity,
+                now,
+                days=LOAD_HISTORY_DAYS,
+                ev_entity_id=self.entry.options.get(CONF_EV_POWER_ENTITY),
+            )
+        except Exception:
+            # The load history only refines the plan: a recorder fault must not
+            # stop planning, which then assumes the flat daily consumption.
+            _LOGGER.warning(
+                "Could not read the load history of %s; planning with a flat load",
+                load_entity,
+                exc_info=True,
+            )
+            self._history = {}
         self._load_error = forecast_error_kwh_per_day(
             self._history, now, daily_kwh=self._flat_daily_kwh
         )

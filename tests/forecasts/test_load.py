@@ -226,3 +226,13 @@ def test_statistics_rows_without_values_and_empty_state_history() -> None:
         (TUESDAY + 2 * SLOT, 6.4),
     ]
     assert _difference_energy(points, 1.0) == {TUESDAY + SLOT: pytest.approx(0.4)}
+
+
+async def test_power_sensor_without_recorded_history(
+    recorder_mock: Recorder, hass: HomeAssistant, freezer: FrozenDateTimeFactory
+) -> None:
+    # Just after a first start: the sensor has a state, the recorder nothing yet.
+    now = TUESDAY + timedelta(hours=9)
+    freezer.move_to(now)
+    hass.states.async_set("sensor.new_load", "450", {"unit_of_measurement": "W"})
+    assert await async_history_kwh(hass, "sensor.new_load", now, 7) == {}

@@ -177,6 +177,9 @@ def _integrate_power(
     points: Sequence[tuple[datetime, float]], kw_per_unit: float, end: datetime
 ) -> dict[datetime, float]:
     """Energy (kWh) of each half-hour fully covered by the step function of the readings."""
+    if not points:
+        # A sensor that has never reported yet (e.g. just after a restart).
+        return {}
     energy: dict[datetime, float] = {}
     seconds: dict[datetime, float] = {}
     for (at, value), (next_at, _) in zip(
