@@ -11,6 +11,7 @@ from homeassistant.core import HomeAssistant
 from homeassistant.exceptions import ServiceValidationError
 import pytest
 from pytest_homeassistant_custom_component.common import MockConfigEntry
+from syrupy.assertion import SnapshotAssertion
 
 from custom_components.battery_optimizer.const import DOMAIN
 from custom_components.battery_optimizer.optimizer.model import Kpis
@@ -124,6 +125,18 @@ async def test_get_plan_returns_every_slot(
         assert before["end"] == after["start"]
     assert slots[0]["start"] == NOW.isoformat()
     assert slots[-1]["end"] == (NOW + timedelta(hours=48)).isoformat()
+
+
+async def test_get_plan_response_snapshot(
+    hass: HomeAssistant, init_integration: MockConfigEntry, snapshot: SnapshotAssertion
+) -> None:
+    """The response's shape and the first hours of the plan, as users read them."""
+    response = await _call(
+        hass, SERVICE_GET_PLAN, init_integration.entry_id, response=True
+    )
+    # The whole horizon is asserted above; the snapshot keeps the first hours.
+    response["slots"] = response["slots"][:6]
+    assert response == snapshot
 
 
 async def test_get_plan_needs_a_response(
