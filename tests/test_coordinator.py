@@ -235,6 +235,7 @@ async def test_soc_unavailable_keeps_the_last_reading_then_goes_safe(
     assert issue.translation_placeholders == {
         "entity_id": SOC_ENTITY,
         "title": mock_config_entry.title,
+        "minutes": "15",
     }
     assert state_of(hass, "sensor", "recommended_mode").state == "self_use"
     assert state_of(hass, "binary_sensor", "charging_recommended").state == STATE_OFF
@@ -456,3 +457,29 @@ async def test_no_solver_work_on_the_event_loop(
     # The LP imports PuLP where it runs, so the import was seen, off the loop.
     assert import_threads
     assert loop_thread not in import_threads
+
+
+@pytest.mark.parametrize(
+    ("state", "unit", "expected_kw"),
+    [("450", "W", 0.45), ("1.2", "kW", 1.2), ("450", None, 0.4)],
+)
+async def test_live_load_power_is_read_in_its_unit(
+    hass: HomeAssistant,
+    init_integration: MockConfigEntry,
+    state: str,
+    unit: str | None,
+    expected_kw: float,
+) -> None:
+    """The half-hour under way uses the live load; a unitless reading is ignored."""
+    attributes = {"device_class": "power"}
+    if unit is not None:
+        attributes["unit_of_measurement"] = unit
+    hass.states.async_set(LOAD_ENTITY, state, attributes)
+    coordinator = init_integration.runtime_data.plan
+
+    await coordinator.async_refresh()
+
+    plan = coordinator.data.plan
+    assert plan is not None
+    # Without a usable reading the slot keeps the flat 9.6 kWh a day (0.4 kW).
+    assert plan.slots[0].load_kw == pytest.approx(expected_kw)

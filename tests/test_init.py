@@ -9,6 +9,7 @@ from freezegun.api import FrozenDateTimeFactory
 from homeassistant.config_entries import ConfigEntryState
 from homeassistant.const import STATE_UNAVAILABLE
 from homeassistant.core import HomeAssistant
+from homeassistant.helpers import issue_registry as ir
 import pytest
 from pytest_homeassistant_custom_component.common import MockConfigEntry
 
@@ -21,6 +22,7 @@ from custom_components.battery_optimizer.const import (
     CONF_PRICE_SOURCE,
     CONF_RATE_ENTITIES,
     DOMAIN,
+    ISSUE_SOC_UNAVAILABLE,
     PRICE_SOURCE_DEMO,
     PRICE_SOURCE_OCTOPUS_ENERGY,
 )
@@ -250,3 +252,56 @@ async def test_setup_with_octopus_energy_entities(
 
     assert entry.runtime_data.plan.data is not result
     assert entry.runtime_data.plan.data.prices_end == tomorrow + timedelta(days=1)
+
+
+async def test_a_change_of_data_alone_does_not_reload(
+    hass: HomeAssistant, init_integration: MockConfigEntry
+) -> None:
+    """Reconfigure reloads the entry itself; the listener must not do it twice."""
+    entry = init_integration
+    plan = entry.runtime_data.plan
+
+    hass.config_entries.async_update_entry(entry, title="Renamed battery")
+    await hass.async_block_till_done()
+
+    assert entry.runtime_data.plan is plan
+
+
+async def test_unload_clears_the_entry_repair_issues(
+    hass: HomeAssistant, init_integration: MockConfigEntry
+) -> None:
+    """An unloaded entry cannot clear its issues later: unloading does."""
+    entry = init_integration
+    issue_id = f"{ISSUE_SOC_UNAVAILABLE}_{entry.entry_id}"
+    ir.async_create_issue(
+        hass,
+        DOMAIN,
+        issue_id,
+        is_fixable=False,
+        severity=ir.IssueSeverity.WARNING,
+        translation_key=ISSUE_SOC_UNAVAILABLE,
+    )
+
+    assert await hass.config_entries.async_unload(entry.entry_id)
+
+    assert ir.async_get(hass).async_get_issue(DOMAIN, issue_id) is None
+
+
+async def test_removing_the_entry_deletes_its_stored_files(
+    hass: HomeAssistant,
+    init_integration: MockConfigEntry,
+    hass_storage: dict[str, Any],
+) -> None:
+    """Run history and price cache go with the entry."""
+    entry = init_integration
+    await hass.async_block_till_done()
+    history_key = f"{DOMAIN}.history.{entry.entry_id}"
+    prices_key = f"{DOMAIN}.prices.{entry.entry_id}"
+    hass_storage[history_key] = {"version": 1, "key": history_key, "data": {}}
+    hass_storage[prices_key] = {"version": 1, "key": prices_key, "data": {}}
+
+    assert await hass.config_entries.async_remove(entry.entry_id)
+    await hass.async_block_till_done()
+
+    assert history_key not in hass_storage
+    assert prices_key not in hass_storage

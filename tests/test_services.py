@@ -5,10 +5,12 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 import itertools
 from typing import Any
+from unittest.mock import patch
 
 from freezegun.api import FrozenDateTimeFactory
 from homeassistant.core import HomeAssistant
-from homeassistant.exceptions import ServiceValidationError
+from homeassistant.exceptions import HomeAssistantError, ServiceValidationError
+from homeassistant.helpers.update_coordinator import UpdateFailed
 import pytest
 from pytest_homeassistant_custom_component.common import MockConfigEntry
 from syrupy.assertion import SnapshotAssertion
@@ -174,3 +176,21 @@ async def test_unloaded_entry(
         await _call(hass, service, init_integration.entry_id, response=True)
     assert err.value.translation_key == "entry_not_loaded"
     assert err.value.translation_placeholders == {"title": init_integration.title}
+
+
+async def test_optimize_reports_a_failed_plan(
+    hass: HomeAssistant, init_integration: MockConfigEntry
+) -> None:
+    """A re-plan that fails says so instead of returning the old plan as new."""
+    coordinator = init_integration.runtime_data.plan
+    with (
+        patch.object(
+            coordinator,
+            "_async_update_data",
+            side_effect=UpdateFailed("prices vanished"),
+        ),
+        pytest.raises(HomeAssistantError) as raised,
+    ):
+        await _call(hass, SERVICE_OPTIMIZE, init_integration.entry_id, response=True)
+    assert raised.value.translation_key == "optimize_failed"
+    assert "prices vanished" in str(raised.value.translation_placeholders)

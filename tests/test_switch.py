@@ -8,6 +8,7 @@ from freezegun.api import FrozenDateTimeFactory
 from homeassistant.const import STATE_OFF, STATE_ON
 from homeassistant.core import HomeAssistant, State
 from homeassistant.helpers import entity_registry as er
+from homeassistant.helpers.update_coordinator import UpdateFailed
 import pytest
 from pytest_homeassistant_custom_component.common import (
     MockConfigEntry,
@@ -143,3 +144,19 @@ async def test_off_is_restored_after_a_restart(
     await hass.async_block_till_done(wait_background_tasks=True)
     assert _state(hass).state == STATE_OFF
     assert fake.calls == []
+
+
+async def test_the_switch_turns_off_while_planning_fails(
+    hass: HomeAssistant, entry: MockConfigEntry, fake: FakeInverter
+) -> None:
+    """A failed re-plan must not make the way to stop control unavailable."""
+    await _turn(hass, "turn_on")
+    coordinator = entry.runtime_data.plan
+    coordinator.async_set_update_error(UpdateFailed("solver exploded"))
+    await hass.async_block_till_done()
+    assert _state(hass).state == STATE_ON
+
+    await _turn(hass, "turn_off")
+
+    assert _state(hass).state == STATE_OFF
+    assert fake.writes == [PLANNED, RELEASE]

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from homeassistant.const import Platform
 from homeassistant.core import Event, EventStateChangedData, HomeAssistant, callback
-from homeassistant.helpers import config_validation as cv
+from homeassistant.helpers import config_validation as cv, issue_registry as ir
 from homeassistant.helpers.aiohttp_client import async_get_clientsession
 from homeassistant.helpers.event import async_track_state_change_event
 from homeassistant.helpers.typing import ConfigType
@@ -16,23 +16,26 @@ from .const import (
     CONF_RATE_ENTITIES,
     CONF_SOC_ENTITY,
     DOMAIN,
+    ISSUE_PRICE_COVERAGE,
+    ISSUE_SOC_UNAVAILABLE,
     PRICE_SOURCE_DEMO,
     PRICE_SOURCE_OCTOPUS_ENERGY,
 )
-from .control import ControlLoop, control_of
+from .control import CONTROL_ISSUES, ControlLoop, control_of
 from .coordinator import (
     BatteryOptimizerConfigEntry,
     BatteryOptimizerData,
     PlanCoordinator,
+    history_store,
 )
 from .frontend import async_register_card
-from .inverter import create_driver
+from .inverter import budget_store, create_driver
 from .savings import SavingsCoordinator
 from .services import async_setup_services
 from .tariffs.demo import DemoPriceClient
 from .tariffs.octopus import OctopusClient
 from .tariffs.octopus_energy_client import OctopusEnergyEntitiesClient
-from .tariffs.prices import PriceClient, PriceCoordinator
+from .tariffs.prices import PriceClient, PriceCoordinator, price_store
 
 PLATFORMS: list[Platform] = [Platform.BINARY_SENSOR, Platform.SENSOR, Platform.SWITCH]
 
@@ -94,7 +97,16 @@ async def async_setup_entry(
         entry.async_on_unload(
             async_track_state_change_event(hass, rate_entity_ids, _refresh_prices)
         )
-    entry.async_on_unload(entry.add_update_listener(_async_reload_on_update))
+    options_at_setup = dict(entry.options)
+
+    async def _async_reload_on_new_options(
+        hass: HomeAssistant, entry: BatteryOptimizerConfigEntry
+    ) -> None:
+        # Reconfigure reloads the entry itself; only new options need it here.
+        if dict(entry.options) != options_at_setup:
+            await hass.config_entries.async_reload(entry.entry_id)
+
+    entry.async_on_unload(entry.add_update_listener(_async_reload_on_new_options))
     await hass.config_entries.async_forward_entry_setups(entry, PLATFORMS)
     if control is not None:
         control.async_start()
@@ -119,17 +131,27 @@ async def _async_price_client(
     return OctopusClient(async_get_clientsession(hass)), []
 
 
-async def _async_reload_on_update(
-    hass: HomeAssistant, entry: BatteryOptimizerConfigEntry
-) -> None:
-    """Apply changed options by reloading the entry."""
-    await hass.config_entries.async_reload(entry.entry_id)
-
-
 async def async_unload_entry(
     hass: HomeAssistant, entry: BatteryOptimizerConfigEntry
 ) -> bool:
-    """Return the inverter to Self Use and remove the entities."""
+    """Remove the entities, return the inverter to Self Use, clear repair issues."""
+    if not await hass.config_entries.async_unload_platforms(entry, PLATFORMS):
+        return False
     if (control := control_of(entry)) is not None:
         await control.async_shutdown()
-    return await hass.config_entries.async_unload_platforms(entry, PLATFORMS)
+    # Issues of an unloaded entry can no longer clear themselves.
+    for key in (ISSUE_SOC_UNAVAILABLE, ISSUE_PRICE_COVERAGE, *CONTROL_ISSUES):
+        ir.async_delete_issue(hass, DOMAIN, f"{key}_{entry.entry_id}")
+    return True
+
+
+async def async_remove_entry(
+    hass: HomeAssistant, entry: BatteryOptimizerConfigEntry
+) -> None:
+    """Delete what the entry stored: run history, price cache, Fox call budget."""
+    for store in (
+        history_store(hass, entry.entry_id),
+        price_store(hass, entry.entry_id),
+        budget_store(hass, entry.entry_id),
+    ):
+        await store.async_remove()

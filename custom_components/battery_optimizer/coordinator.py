@@ -9,12 +9,18 @@ import math
 from typing import TYPE_CHECKING, Any
 
 from homeassistant.config_entries import ConfigEntry
-from homeassistant.const import STATE_UNAVAILABLE, STATE_UNKNOWN
+from homeassistant.const import (
+    ATTR_UNIT_OF_MEASUREMENT,
+    STATE_UNAVAILABLE,
+    STATE_UNKNOWN,
+    UnitOfPower,
+)
 from homeassistant.core import HomeAssistant
 from homeassistant.helpers import issue_registry as ir
 from homeassistant.helpers.storage import Store
 from homeassistant.helpers.update_coordinator import DataUpdateCoordinator, UpdateFailed
 from homeassistant.util import dt as dt_util
+from homeassistant.util.unit_conversion import PowerConverter
 
 from .const import (
     CONF_BATTERY_VOLTAGE_ENTITY,
@@ -124,6 +130,10 @@ class _SocReading:
     at: datetime
 
 
+def _minutes(span: timedelta) -> int:
+    return round(span.total_seconds() / 60)
+
+
 def _option(entry: ConfigEntry, key: str, default: float) -> float:
     return float(entry.options.get(key, entry.data.get(key, default)))
 
@@ -207,6 +217,13 @@ class BatteryOptimizerData:
     control: ControlLoop | None = None
 
 
+def history_store(
+    hass: HomeAssistant, entry_id: str
+) -> Store[dict[str, list[dict[str, Any]]]]:
+    """Where an entry keeps its last runs."""
+    return Store(hass, STORAGE_VERSION, f"{DOMAIN}.history.{entry_id}")
+
+
 class PlanCoordinator(DataUpdateCoordinator[PlanResult]):
     """Re-solves the plan every few minutes and whenever prices change."""
 
@@ -230,9 +247,7 @@ class PlanCoordinator(DataUpdateCoordinator[PlanResult]):
         )
         self.prices = prices
         self._last_soc: _SocReading | None = None
-        self._history_store: Store[dict[str, list[dict[str, Any]]]] = Store(
-            hass, STORAGE_VERSION, f"{DOMAIN}.history.{entry.entry_id}"
-        )
+        self._history_store = history_store(hass, entry.entry_id)
         self.history: list[dict[str, Any]] = []
         self.forecasts = ForecastReader(hass, entry)
 
@@ -325,11 +340,14 @@ class PlanCoordinator(DataUpdateCoordinator[PlanResult]):
         if value is None or entity_id is None:
             return None
         state = self.hass.states.get(entity_id)
-        unit = state.attributes.get("unit_of_measurement") if state else None
-        return value / 1000 if unit == "W" else value
+        unit = state.attributes.get(ATTR_UNIT_OF_MEASUREMENT) if state else None
+        if unit not in PowerConverter.VALID_UNITS:
+            # A power without a known unit would put a wrong figure in the plan.
+            return None
+        return PowerConverter.convert(value, unit, UnitOfPower.KILO_WATT)
 
     def _read_soc(self, now: datetime) -> tuple[float | None, bool]:
-        """SoC now, or the last known one for up to 15 minutes; and staleness."""
+        """SoC now, or the last known one while it is fresh enough; and staleness."""
         value = self._read_float(self.config_entry.data[CONF_SOC_ENTITY])
         if value is not None and 0 <= value <= 100:
             self._last_soc = _SocReading(value, now)
@@ -344,7 +362,8 @@ class PlanCoordinator(DataUpdateCoordinator[PlanResult]):
             entity_id = self.config_entry.data[CONF_SOC_ENTITY]
             return (
                 f"The state of charge from {entity_id} has been unavailable for "
-                "more than 15 minutes: self use until it returns."
+                f"more than {_minutes(SOC_STALE_AFTER)} minutes: self use until it "
+                "returns."
             )
         if no_prices:
             return "No Agile prices are available yet: self use."
@@ -413,6 +432,7 @@ class PlanCoordinator(DataUpdateCoordinator[PlanResult]):
             translation_placeholders={
                 "entity_id": self.config_entry.data[CONF_SOC_ENTITY],
                 "title": self.config_entry.title,
+                "minutes": str(_minutes(SOC_STALE_AFTER)),
             },
         )
 

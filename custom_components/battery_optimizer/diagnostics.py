@@ -2,32 +2,26 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 from homeassistant.components.diagnostics import async_redact_data
 from homeassistant.core import HomeAssistant
 
-from .const import (
-    CONF_API_KEY,
-    CONF_BATTERY_VOLTAGE_ENTITY,
-    CONF_DEVICE_SERIAL,
-    CONF_LOAD_POWER_ENTITY,
-    CONF_PV_POWER_ENTITY,
-    CONF_SOC_ENTITY,
-)
+from .const import CONF_API_KEY, CONF_DEVICE_SERIAL, CONF_FOXESS_DEVICE
 from .coordinator import BatteryOptimizerConfigEntry
 from .serialize import result_to_dict
 
-# Entity ids can name people or places; the Fox Cloud key and serial identify
-# the account and the inverter.
-TO_REDACT = {
-    CONF_SOC_ENTITY,
-    CONF_PV_POWER_ENTITY,
-    CONF_LOAD_POWER_ENTITY,
-    CONF_BATTERY_VOLTAGE_ENTITY,
-    CONF_API_KEY,
-    CONF_DEVICE_SERIAL,
-}
+# Entity and device ids can name people or places, and Octopus Energy's rate
+# entities carry the meter's serial number and MPAN; the Fox Cloud key and
+# serial identify the account and the inverter.
+SECRET_KEYS = {CONF_API_KEY, CONF_DEVICE_SERIAL, CONF_FOXESS_DEVICE}
+ID_SUFFIXES = ("_entity", "_entities")
+
+
+def _redact(settings: Mapping[str, Any]) -> dict[str, Any]:
+    keys = {key for key in settings if key.endswith(ID_SUFFIXES)} | SECRET_KEYS
+    return async_redact_data(dict(settings), keys)
 
 
 async def async_get_config_entry_diagnostics(
@@ -36,8 +30,8 @@ async def async_get_config_entry_diagnostics(
     """Return what a bug report needs."""
     plan = entry.runtime_data.plan
     return {
-        "data": async_redact_data(dict(entry.data), TO_REDACT),
-        "options": async_redact_data(dict(entry.options), TO_REDACT),
+        "data": _redact(entry.data),
+        "options": _redact(entry.options),
         "plan": result_to_dict(plan.data),
         "history": plan.history[-10:],
     }

@@ -172,6 +172,11 @@ def _simulated(hass: HomeAssistant, entry: ConfigEntry) -> SimulatedDriver:
     )
 
 
+def budget_store(hass: HomeAssistant, entry_id: str) -> Store[dict[str, Any]]:
+    """Where an entry counts its Fox Cloud calls of the day."""
+    return Store(hass, BUDGET_STORAGE_VERSION, f"{DOMAIN}.{entry_id}.fox_budget")
+
+
 def create_driver(hass: HomeAssistant, entry: ConfigEntry) -> InverterDriver | None:
     """The driver the entry asks for; None when it only recommends."""
     data = entry.data
@@ -197,9 +202,7 @@ def create_driver(hass: HomeAssistant, entry: ConfigEntry) -> InverterDriver | N
             clock=dt_util.utcnow,
         )
     if kind == INVERTER_FOX_CLOUD:
-        store: Store[dict[str, Any]] = Store(
-            hass, BUDGET_STORAGE_VERSION, f"{DOMAIN}.{entry.entry_id}.fox_budget"
-        )
+        store = budget_store(hass, entry.entry_id)
         return fox_cloud_driver(
             hass,
             data[CONF_API_KEY],

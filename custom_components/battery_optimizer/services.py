@@ -13,7 +13,7 @@ from homeassistant.core import (
     SupportsResponse,
     callback,
 )
-from homeassistant.exceptions import ServiceValidationError
+from homeassistant.exceptions import HomeAssistantError, ServiceValidationError
 from homeassistant.helpers import config_validation as cv
 from homeassistant.helpers.selector import ConfigEntrySelector
 from homeassistant.util import dt as dt_util
@@ -96,6 +96,12 @@ def async_setup_services(hass: HomeAssistant) -> None:
         entry = _loaded_entry(hass, call.data[ATTR_CONFIG_ENTRY])
         coordinator = entry.runtime_data.plan
         await coordinator.async_refresh()
+        if not coordinator.last_update_success:
+            raise HomeAssistantError(
+                translation_domain=DOMAIN,
+                translation_key="optimize_failed",
+                translation_placeholders={"error": str(coordinator.last_exception)},
+            )
         if not call.return_response:
             return None
         return result_to_dict(coordinator.data)

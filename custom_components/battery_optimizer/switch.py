@@ -57,6 +57,11 @@ class AutomaticControlSwitch(BatteryOptimizerEntity, SwitchEntity, RestoreEntity
         self.async_write_ha_state()
 
     @property
+    def available(self) -> bool:
+        """Always: turning control off must work even when re-planning fails."""
+        return True
+
+    @property
     def is_on(self) -> bool:
         """Whether automatic control is on."""
         return self._control.enabled

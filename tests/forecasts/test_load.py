@@ -2,22 +2,27 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
+import threading
 from typing import Any
+from unittest.mock import patch
 
 from freezegun.api import FrozenDateTimeFactory
+from homeassistant.components.recorder import history as history_module
 from homeassistant.components.recorder.core import Recorder
 from homeassistant.components.recorder.models import (
     StatisticMeanType,
     StatisticMetaData,
 )
 from homeassistant.components.recorder.statistics import async_import_statistics
-from homeassistant.core import HomeAssistant
+from homeassistant.core import HomeAssistant, State
 import pytest
 from pytest_homeassistant_custom_component.components.recorder.common import (
     async_wait_recording_done,
 )
 
+from custom_components.battery_optimizer.forecasts import load as load_module
 from custom_components.battery_optimizer.forecasts.load import (
     async_history_kwh,
     async_house_kwh,
@@ -36,6 +41,28 @@ def auto_enable_custom_integrations(
     recorder_db_url: str, enable_custom_integrations: None
 ) -> None:
     """Prepare the recorder's database before hass starts, then allow the integration."""
+
+
+async def import_power_statistics(
+    hass: HomeAssistant, rows: list[dict[str, Any]]
+) -> None:
+    """Import hourly mean statistics (W) of sensor.house_load."""
+    metadata = {
+        "has_mean": True,
+        "has_sum": False,
+        "name": "House load",
+        "source": "recorder",
+        "statistic_id": "sensor.house_load",
+        "unit_of_measurement": "W",
+    }
+    # Newer Home Assistant also wants the kind of mean and the unit class.
+    fields = StatisticMetaData.__annotations__
+    if "mean_type" in fields:
+        metadata["mean_type"] = StatisticMeanType.ARITHMETIC
+    if "unit_class" in fields:
+        metadata["unit_class"] = "power"
+    async_import_statistics(hass, metadata, rows)  # type: ignore[arg-type]
+    await async_wait_recording_done(hass)
 
 
 def evening_peak(
@@ -134,23 +161,11 @@ async def test_hourly_statistics_of_a_power_sensor(
         {"start": first + timedelta(hours=h), "mean": 1500.0 if h % 24 == 18 else 300.0}
         for h in range(8 * 24 + 8)
     ]
-    metadata = {
-        "has_mean": True,
-        "has_sum": False,
-        "name": "House load",
-        "source": "recorder",
-        "statistic_id": "sensor.house_load",
-        "unit_of_measurement": "W",
-    }
-    # Newer Home Assistant also wants the kind of mean and the unit class.
-    fields = StatisticMetaData.__annotations__
-    if "mean_type" in fields:
-        metadata["mean_type"] = StatisticMeanType.ARITHMETIC
-    if "unit_class" in fields:
-        metadata["unit_class"] = "power"
-    async_import_statistics(hass, metadata, rows)  # type: ignore[arg-type]
-    await async_wait_recording_done(hass)
-    history = await async_history_kwh(hass, "sensor.house_load", now, 7)
+    await import_power_statistics(hass, rows)
+    with patch.object(history_module, "state_changes_during_period") as state_changes:
+        history = await async_history_kwh(hass, "sensor.house_load", now, 7)
+    # Statistics cover every complete hour up to `now`: no state history needed.
+    state_changes.assert_not_called()
     # W means become kW, and each hour's kWh splits over its two half-hours.
     assert history[TUESDAY - timedelta(hours=6)] == pytest.approx(0.75)
     assert history[TUESDAY - timedelta(hours=5, minutes=30)] == pytest.approx(0.75)
@@ -236,3 +251,50 @@ async def test_power_sensor_without_recorded_history(
     freezer.move_to(now)
     hass.states.async_set("sensor.new_load", "450", {"unit_of_measurement": "W"})
     assert await async_history_kwh(hass, "sensor.new_load", now, 7) == {}
+
+
+async def test_only_the_hours_after_the_statistics_come_from_states_in_a_worker(
+    recorder_mock: Recorder, hass: HomeAssistant, freezer: FrozenDateTimeFactory
+) -> None:
+    # A reading before the last compiled hour ends still holds after it.
+    freezer.move_to(TUESDAY + timedelta(hours=6, minutes=40))
+    hass.states.async_set("sensor.house_load", "1000", {"unit_of_measurement": "W"})
+    freezer.move_to(TUESDAY + timedelta(hours=8))
+    hass.states.async_set("sensor.house_load", "2000", {"unit_of_measurement": "W"})
+    await async_wait_recording_done(hass)
+    first = TUESDAY - timedelta(days=8)
+    # Hourly means up to the hour 06:00-07:00.
+    rows = [{"start": first + timedelta(hours=h), "mean": 300.0} for h in range(199)]
+    await import_power_statistics(hass, rows)
+    now = TUESDAY + timedelta(hours=8, minutes=40)
+    freezer.move_to(now)
+    real_changes = history_module.state_changes_during_period
+    real_from_states = load_module._from_states
+    queried_from: list[datetime] = []
+    threads: list[threading.Thread] = []
+
+    def changes_spy(
+        hass: HomeAssistant, start: datetime, *args: Any, **kwargs: Any
+    ) -> dict[str, list[State]]:
+        queried_from.append(start)
+        return real_changes(hass, start, *args, **kwargs)
+
+    def from_states_spy(
+        states: Sequence[State], kind: str, unit: str, end: datetime
+    ) -> dict[datetime, float]:
+        threads.append(threading.current_thread())
+        return real_from_states(states, kind, unit, end)
+
+    with (
+        patch.object(history_module, "state_changes_during_period", changes_spy),
+        patch.object(load_module, "_from_states", from_states_spy),
+    ):
+        history = await async_history_kwh(hass, "sensor.house_load", now, 7)
+    assert queried_from == [TUESDAY + timedelta(hours=7)]
+    assert len(threads) == 1
+    assert threads[0] is not threading.main_thread()
+    assert history[TUESDAY + timedelta(hours=6, minutes=30)] == pytest.approx(0.15)
+    assert history[TUESDAY + timedelta(hours=7)] == pytest.approx(0.5)
+    assert history[TUESDAY + timedelta(hours=7, minutes=30)] == pytest.approx(0.5)
+    assert history[TUESDAY + timedelta(hours=8)] == pytest.approx(1.0)
+    assert max(history) == TUESDAY + timedelta(hours=8)

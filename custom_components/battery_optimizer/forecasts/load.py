@@ -1,9 +1,9 @@
 """House load forecast from the recorder: a half-hour profile of recent days.
 
 History comes from the long-term (hourly) statistics of a load power (mean) or
-energy (change) sensor; hours without statistics are filled from the state
-history. An EV charger's power is taken off, since charging follows the car
-and not the household's routine. Too little history gives a flat profile from
+energy (change) sensor; the hours after the last compiled one are filled from
+the state history. An EV charger's power is taken off, since charging follows
+the car and not the household's routine. Too little history gives a flat profile from
 the user's daily kWh, and the status says so.
 """
 
@@ -246,14 +246,39 @@ async def async_history_kwh(
         {"mean"} if kind == "power" else {"change"},
     )
     out = _from_statistics(rows.get(entity_id, []), kind)
-    if len(out) < (end - start) / SLOT:
-        # Hours not compiled yet, or a sensor without a state class.
-        changes = await recorder.async_add_executor_job(
-            history.state_changes_during_period, hass, start, end, entity_id
+    # Only the hours after the last compiled one (the current hour, or all of
+    # them for a sensor without a state class) are read from the state history:
+    # days of a fast power sensor would be a great many states.
+    tail_start = max(out) + SLOT if out else start
+    if tail_start < end:
+        from_states = await recorder.async_add_executor_job(
+            _states_kwh, hass, entity_id, kind, unit, tail_start, end
         )
-        from_states = _from_states(changes.get(entity_id, []), kind, unit, end)
         out = {**from_states, **out}
     return {slot: kwh for slot, kwh in out.items() if start <= slot < end}
+
+
+def _states_kwh(
+    hass: HomeAssistant,
+    entity_id: str,
+    kind: str,
+    unit: str,
+    start: datetime,
+    end: datetime,
+) -> dict[datetime, float]:
+    """Energy (kWh) per half-hour from the state history between `start` and `end`."""
+    # Runs in the recorder's executor: both the query and the walk over the
+    # states are too heavy for the event loop.
+    changes = history.state_changes_during_period(
+        hass,
+        start,
+        end,
+        entity_id,
+        no_attributes=True,
+        # The state in force at `start` begins the step function there.
+        include_start_time_state=True,
+    )
+    return _from_states(changes.get(entity_id, []), kind, unit, end)
 
 
 async def async_house_kwh(

@@ -200,6 +200,11 @@ class PriceClient(Protocol):
         """Return the rates in [period_from, period_to), oldest first."""
 
 
+def price_store(hass: HomeAssistant, entry_id: str) -> Store[dict[str, Any]]:
+    """Where an entry keeps the prices it fetched."""
+    return Store(hass, STORAGE_VERSION, f"{STORAGE_KEY_PREFIX}{entry_id}")
+
+
 class PriceCoordinator(DataUpdateCoordinator[PriceData]):
     """Fetches Agile prices on the publication schedule and keeps them on disk."""
 
@@ -218,9 +223,7 @@ class PriceCoordinator(DataUpdateCoordinator[PriceData]):
         )
         self.client = client
         self.settings = TariffSettings.from_entry_data(entry.data)
-        self._store: Store[dict[str, Any]] = Store(
-            hass, STORAGE_VERSION, f"{STORAGE_KEY_PREFIX}{entry.entry_id}"
-        )
+        self._store = price_store(hass, entry.entry_id)
         self._cache: PriceData | None = None
         self._cache_loaded = False
         self.failures = 0
