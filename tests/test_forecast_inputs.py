@@ -188,3 +188,22 @@ async def test_a_recorder_fault_plans_with_the_flat_load(
         )
     assert forecasts.load_kw == pytest.approx((0.5,) * len(forecasts.load_kw))
     assert "Could not read the load history" in caplog.text
+
+
+async def test_forecast_sensors_are_looked_up_every_half_hour(
+    hass: HomeAssistant,
+) -> None:
+    today = _fixture("solcast_forecast_today.json")
+    reader = ForecastReader(hass, _entry(hass, {CONF_PV_SOURCE: "solcast"}))
+    grid = slot_grid(NOW, timedelta(hours=2))
+    first = _register(hass, "solcast_solar", "solcast_forecast_today")
+    hass.states.async_set(first, today["state"], today["attributes"])
+    await reader.async_forecasts(grid, NOW)
+    with patch(
+        "custom_components.battery_optimizer.forecast_inputs._platform_entities"
+    ) as scan:
+        await reader.async_forecasts(grid, NOW + timedelta(minutes=5))
+        scan.assert_not_called()
+        scan.return_value = [first]
+        await reader.async_forecasts(grid, NOW + timedelta(minutes=31))
+        scan.assert_called_once()

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
-from unittest.mock import AsyncMock, patch
+from unittest.mock import AsyncMock, MagicMock, patch
 
 from homeassistant.core import HomeAssistant
 import pytest
@@ -139,8 +139,15 @@ async def test_coordinator_prices_today_and_yesterday(hass: HomeAssistant) -> No
     }
 
     async def fake_history(
-        _hass: HomeAssistant, entity_id: str, _now: datetime, _days: int
+        _hass: HomeAssistant,
+        entity_id: str,
+        _now: datetime,
+        _days: int,
+        *,
+        period: str = "hour",
     ) -> dict[datetime, float]:
+        # Half-hour prices need half-hour energy, not hours split in two.
+        assert period == "5minute"
         return history[entity_id]
 
     coordinator = SavingsCoordinator(hass, entry, prices)
@@ -166,3 +173,24 @@ async def test_coordinator_without_meters_reports_nothing(hass: HomeAssistant) -
     coordinator = SavingsCoordinator(hass, entry, prices)
     assert not coordinator.configured
     assert await coordinator._async_update_data() == Savings(None, None)
+
+
+def test_todays_savings_restart_at_local_midnight() -> None:
+    from custom_components.battery_optimizer.sensor import (
+        SAVINGS_SENSORS,
+        SavingsSensor,
+    )
+
+    coordinator = MagicMock()
+    coordinator.config_entry = MockConfigEntry(domain=DOMAIN, entry_id="abc")
+    coordinator.data = Savings(today_gbp=1.25, yesterday_gbp=2.5)
+    today, yesterday = (SavingsSensor(coordinator, d) for d in SAVINGS_SENSORS)
+    midnight = datetime(2023, 1, 11, tzinfo=UTC)
+    with patch(
+        "custom_components.battery_optimizer.sensor.dt_util.start_of_local_day",
+        return_value=midnight,
+    ):
+        assert today.last_reset == midnight
+        assert yesterday.last_reset is None
+    assert (today.native_value, yesterday.native_value) == (1.25, 2.5)
+    assert today.unique_id == "abc_savings_today"

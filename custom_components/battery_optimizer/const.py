@@ -145,3 +145,5 @@ DEFAULT_PV_ESTIMATE: Final = "p50"
 # Options: grid meters for the savings sensors
 CONF_GRID_IMPORT_ENERGY_ENTITY: Final = "grid_import_energy_entity"
 CONF_GRID_EXPORT_ENERGY_ENTITY: Final = "grid_export_energy_entity"
+
+PENCE_PER_POUND: Final = 100

@@ -83,6 +83,9 @@ class ForecastReader:
         self._history: dict[datetime, float] = {}
         self._history_read_at: datetime | None = None
         self._load_error: float | None = None
+        # Sensors of the PV forecast integration, found again every half-hour.
+        self._pv_entities: dict[str, list[str]] = {}
+        self._pv_entities_found_at: datetime | None = None
 
     @property
     def _flat_daily_kwh(self) -> float:
@@ -112,14 +115,12 @@ class ForecastReader:
         if source == PV_SOURCE_NONE:
             return None
         if source == PvSource.SOLCAST:
-            entities = _platform_entities(
-                self.hass, SOLCAST_PLATFORM, (SOLCAST_ATTRIBUTE,)
-            )
+            entities = self._found_entities(now, SOLCAST_PLATFORM, (SOLCAST_ATTRIBUTE,))
             estimate = PvEstimate(options.get(CONF_PV_ESTIMATE, PvEstimate.P50))
             return read_solcast(self.hass, entities, grid, now, estimate)
         if source == PvSource.OPEN_METEO:
-            entities = _platform_entities(
-                self.hass, OPEN_METEO_PLATFORM, OPEN_METEO_ATTRIBUTES
+            entities = self._found_entities(
+                now, OPEN_METEO_PLATFORM, OPEN_METEO_ATTRIBUTES
             )
             return read_open_meteo(self.hass, entities, grid, now)
         entry_ids = [
@@ -128,6 +129,22 @@ class ForecastReader:
             if entry.state is ConfigEntryState.LOADED
         ]
         return await async_read_forecast_solar(self.hass, entry_ids, grid, now)
+
+    def _found_entities(
+        self, now: datetime, platform: str, attributes: Sequence[str]
+    ) -> list[str]:
+        """The platform's forecast sensors; the registry is scanned every half-hour."""
+        if (
+            self._pv_entities_found_at is None
+            or now - self._pv_entities_found_at >= LOAD_HISTORY_REFRESH
+        ):
+            self._pv_entities = {}
+            self._pv_entities_found_at = now
+        if platform not in self._pv_entities or not self._pv_entities[platform]:
+            self._pv_entities[platform] = _platform_entities(
+                self.hass, platform, attributes
+            )
+        return self._pv_entities[platform]
 
     async def _async_load(
         self, grid: Sequence[tuple[datetime, float]], now: datetime

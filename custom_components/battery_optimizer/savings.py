@@ -27,6 +27,7 @@ from .const import (
     CONF_PV_POWER_ENTITY,
     DEFAULT_EXPORT_LIMIT_KW,
     DOMAIN,
+    PENCE_PER_POUND,
 )
 from .forecasts.load import async_history_kwh
 from .tariffs.prices import PriceCoordinator
@@ -36,7 +37,6 @@ _LOGGER = logging.getLogger(__name__)
 SAVINGS_REFRESH = timedelta(minutes=30)
 SLOT = timedelta(minutes=30)
 SLOT_HOURS = 0.5
-PENCE_PER_POUND = 100
 # Today and all of yesterday, whatever the time of day.
 HISTORY_DAYS = 2
 
@@ -134,7 +134,11 @@ class SavingsCoordinator(DataUpdateCoordinator[Savings]):
         now = dt_util.utcnow()
 
         async def history(entity_id: str) -> dict[datetime, float]:
-            return await async_history_kwh(self.hass, entity_id, now, HISTORY_DAYS)
+            # Prices change every half-hour and a forced charge fills one:
+            # hourly statistics split in two would blur what the battery earned.
+            return await async_history_kwh(
+                self.hass, entity_id, now, HISTORY_DAYS, period="5minute"
+            )
 
         pv_entity = data.get(CONF_PV_POWER_ENTITY)
         import_kwh = await history(options[CONF_GRID_IMPORT_ENERGY_ENTITY])

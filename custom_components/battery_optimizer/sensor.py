@@ -23,7 +23,9 @@ from homeassistant.const import (
 from homeassistant.core import HomeAssistant
 from homeassistant.helpers.entity_platform import AddEntitiesCallback
 from homeassistant.helpers.update_coordinator import CoordinatorEntity
+from homeassistant.util import dt as dt_util
 
+from .const import PENCE_PER_POUND
 from .coordinator import BatteryOptimizerConfigEntry, PlanResult
 from .entity import BatteryOptimizerEntity, device_info
 from .optimizer.model import Mode, PlanStatus
@@ -33,7 +35,6 @@ PARALLEL_UPDATES = 0
 
 PRICE_UNIT = "p/kWh"
 CURRENCY = "GBP"
-PENCE_PER_POUND = 100
 # HA refuses states longer than 255 characters.
 MAX_STATE_LENGTH = 255
 
@@ -298,6 +299,8 @@ class SavingsSensorDescription(SensorEntityDescription):
     """A sensor of the money the battery saved on one day."""
 
     value_fn: Callable[[Savings], float | None]
+    # Today's figure starts again at local midnight: a total with a daily reset.
+    resets_daily: bool = False
 
 
 SAVINGS_SENSORS: tuple[SavingsSensorDescription, ...] = (
@@ -305,6 +308,8 @@ SAVINGS_SENSORS: tuple[SavingsSensorDescription, ...] = (
         key="savings_today",
         translation_key="savings_today",
         device_class=SensorDeviceClass.MONETARY,
+        state_class=SensorStateClass.TOTAL,
+        resets_daily=True,
         native_unit_of_measurement=CURRENCY,
         suggested_display_precision=2,
         value_fn=lambda s: s.today_gbp,
@@ -340,6 +345,13 @@ class SavingsSensor(CoordinatorEntity[SavingsCoordinator], SensorEntity):
     def available(self) -> bool:
         """Unavailable until the grid meters are chosen in the options."""
         return super().available and self.coordinator.configured
+
+    @property
+    def last_reset(self) -> datetime | None:
+        """Local midnight for today's savings."""
+        if not self.entity_description.resets_daily:
+            return None
+        return dt_util.start_of_local_day()
 
     @property
     def native_value(self) -> float | None:

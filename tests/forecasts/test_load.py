@@ -9,7 +9,10 @@ from typing import Any
 from unittest.mock import patch
 
 from freezegun.api import FrozenDateTimeFactory
-from homeassistant.components.recorder import history as history_module
+from homeassistant.components.recorder import (
+    history as history_module,
+    statistics as statistics_module,
+)
 from homeassistant.components.recorder.core import Recorder
 from homeassistant.components.recorder.models import (
     StatisticMeanType,
@@ -232,7 +235,10 @@ def test_statistics_rows_without_values_and_empty_state_history() -> None:
         {"start": TUESDAY.timestamp(), "change": None},
         {"start": TUESDAY.timestamp(), "change": 2.0},
     ]
-    assert _from_statistics(rows, "energy") == {TUESDAY: 1.0, TUESDAY + SLOT: 1.0}
+    assert _from_statistics(rows, "energy", "hour") == {
+        TUESDAY: 1.0,
+        TUESDAY + SLOT: 1.0,
+    }
     assert _difference_energy([], 1.0) == {}
     # A first reading inside a half-hour cannot start that half-hour.
     points = [
@@ -298,3 +304,63 @@ async def test_only_the_hours_after_the_statistics_come_from_states_in_a_worker(
     assert history[TUESDAY + timedelta(hours=7, minutes=30)] == pytest.approx(0.5)
     assert history[TUESDAY + timedelta(hours=8)] == pytest.approx(1.0)
     assert max(history) == TUESDAY + timedelta(hours=8)
+
+
+async def test_five_minute_statistics_keep_each_half_hour_apart(
+    recorder_mock: Recorder, hass: HomeAssistant, freezer: FrozenDateTimeFactory
+) -> None:
+    five = timedelta(minutes=5)
+    seven = TUESDAY + timedelta(hours=7)
+    # A forced charge from 07:30: 1 kW, then 3 kW; the meter likewise.
+    power_rows = [
+        {"start": (seven + i * five).timestamp(), "mean": 1.0 if i < 6 else 3.0}
+        for i in range(12)
+    ]
+    # 06:30-07:00 lacks its 06:50 row, so that half-hour is unknown.
+    power_rows[:0] = [
+        {"start": (seven - SLOT + i * five).timestamp(), "mean": 9.0}
+        for i in range(6)
+        if i != 4
+    ]
+    energy_rows = [
+        {"start": (seven + i * five).timestamp(), "change": 0.1 if i < 6 else 0.4}
+        for i in range(12)
+    ]
+    freezer.move_to(seven + timedelta(minutes=50))
+    hass.states.async_set("sensor.battery_power", "2.0", {"unit_of_measurement": "kW"})
+    hass.states.async_set("sensor.grid_import", "10", {"unit_of_measurement": "kWh"})
+    await async_wait_recording_done(hass)
+    now = TUESDAY + timedelta(hours=9, minutes=10)
+    freezer.move_to(now)
+    periods: list[str] = []
+
+    def fake_statistics(
+        _hass: HomeAssistant,
+        _start: datetime,
+        _end: datetime,
+        ids: set[str],
+        period: str,
+        *_args: Any,
+    ) -> dict[str, list[dict[str, Any]]]:
+        periods.append(period)
+        (entity_id,) = ids
+        rows = {"sensor.battery_power": power_rows, "sensor.grid_import": energy_rows}
+        return {entity_id: rows[entity_id]}
+
+    with patch.object(statistics_module, "statistics_during_period", fake_statistics):
+        power = await async_history_kwh(
+            hass, "sensor.battery_power", now, 1, period="5minute"
+        )
+        energy = await async_history_kwh(
+            hass, "sensor.grid_import", now, 1, period="5minute"
+        )
+    assert periods == ["5minute", "5minute"]
+    # Statistics up to 08:00, then the 2 kW state in force from 07:50 onwards.
+    assert power == {
+        seven: pytest.approx(0.5),
+        seven + SLOT: pytest.approx(1.5),
+        seven + 2 * SLOT: pytest.approx(1.0),
+        seven + 3 * SLOT: pytest.approx(1.0),
+    }
+    # A meter not read since 07:50 has no reading to close a later half-hour.
+    assert energy == {seven: pytest.approx(0.6), seven + SLOT: pytest.approx(2.4)}

@@ -1,8 +1,8 @@
 """House load forecast from the recorder: a half-hour profile of recent days.
 
-History comes from the long-term (hourly) statistics of a load power (mean) or
-energy (change) sensor; the hours after the last compiled one are filled from
-the state history. An EV charger's power is taken off, since charging follows
+History comes from the long-term (hourly) or short-term (5-minute) statistics
+of a load power (mean) or energy (change) sensor; the half-hours after the last
+compiled one are filled from the state history. An EV charger's power is taken off, since charging follows
 the car and not the household's routine. Too little history gives a flat profile from
 the user's daily kWh, and the status says so.
 """
@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from typing import Any, Literal
 
 from homeassistant.components.recorder import history, statistics
 from homeassistant.const import UnitOfEnergy, UnitOfPower
@@ -29,6 +29,12 @@ ERROR_DAYS = 7
 MIN_HISTORY_SLOTS = SLOTS_PER_DAY
 HOURS_PER_DAY = 24
 SLOT_H = 0.5
+HOUR = timedelta(hours=1)
+type StatisticsPeriod = Literal["5minute", "hour"]
+STATISTICS_SPAN: dict[StatisticsPeriod, timedelta] = {
+    "5minute": timedelta(minutes=5),
+    "hour": HOUR,
+}
 POWER_UNITS = frozenset(PowerConverter.VALID_UNITS)
 ENERGY_UNITS = frozenset(EnergyConverter.VALID_UNITS)
 
@@ -135,19 +141,28 @@ def _unit_kind(unit: str | None) -> str | None:
 
 
 def _from_statistics(
-    rows: Sequence[Mapping[str, Any]], kind: str
+    rows: Sequence[Mapping[str, Any]], kind: str, period: StatisticsPeriod
 ) -> dict[datetime, float]:
-    """Energy (kWh) per half-hour from hourly statistics rows, each hour split evenly."""
-    out: dict[datetime, float] = {}
+    """Energy (kWh) per half-hour fully covered by statistics rows; hours split evenly."""
+    span = STATISTICS_SPAN[period]
+    # An hour's row fills two half-hours evenly; 5-minute rows add up in one.
+    parts = max(span // SLOT, 1)
+    part_span = span / parts
+    energy: dict[datetime, float] = {}
+    covered: dict[datetime, timedelta] = {}
     for row in rows:
         value = row.get("mean" if kind == "power" else "change")
         if value is None:
             continue
         start = datetime.fromtimestamp(row["start"], UTC)
-        # A mean kW over an hour is also the hour's kWh.
-        hour_kwh = float(value)
-        out[start] = out[start + SLOT] = hour_kwh / 2
-    return out
+        # A mean kW times the row's hours is the row's kWh.
+        row_kwh = float(value) * (span / HOUR if kind == "power" else 1.0)
+        for part in range(parts):
+            slot = slot_floor(start + part * part_span)
+            energy[slot] = energy.get(slot, 0.0) + row_kwh / parts
+            covered[slot] = covered.get(slot, timedelta()) + part_span
+    # A half-hour missing a 5-minute row would look like a quiet one.
+    return {slot: kwh for slot, kwh in energy.items() if covered[slot] >= SLOT}
 
 
 def _numeric(state: State) -> float | None:
@@ -224,7 +239,12 @@ def _difference_energy(
 
 
 async def async_history_kwh(
-    hass: HomeAssistant, entity_id: str, now: datetime, days: int
+    hass: HomeAssistant,
+    entity_id: str,
+    now: datetime,
+    days: int,
+    *,
+    period: StatisticsPeriod = "hour",
 ) -> dict[datetime, float]:
     """Energy (kWh) per half-hour of a power or energy sensor over the last `days` days."""
     end = slot_floor(now)
@@ -241,13 +261,13 @@ async def async_history_kwh(
         start,
         end,
         {entity_id},
-        "hour",
+        period,
         {kind: "kW" if kind == "power" else "kWh"},
         {"mean"} if kind == "power" else {"change"},
     )
-    out = _from_statistics(rows.get(entity_id, []), kind)
-    # Only the hours after the last compiled one (the current hour, or all of
-    # them for a sensor without a state class) are read from the state history:
+    out = _from_statistics(rows.get(entity_id, []), kind, period)
+    # Only the half-hours after the last compiled one (the current hour, or all
+    # of them for a sensor without a state class) are read from the state history:
     # days of a fast power sensor would be a great many states.
     tail_start = max(out) + SLOT if out else start
     if tail_start < end:

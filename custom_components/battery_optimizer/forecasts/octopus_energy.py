@@ -19,13 +19,13 @@ from typing import Any
 from homeassistant.core import HomeAssistant
 from homeassistant.helpers import entity_registry as er
 
+from ..const import PENCE_PER_POUND
 from ..tariffs.octopus import Rate
 from .profile import as_utc
 
 _LOGGER = logging.getLogger(__name__)
 
 OCTOPUS_ENERGY_DOMAIN = "octopus_energy"
-PENCE_PER_POUND = 100.0
 _UNIQUE_ID = re.compile(
     r"^octopus_energy_electricity_(?P<serial>.+)_(?P<mpan>\d+)"
     r"(?P<export>_export)?_(?P<day>current_day|next_day)_rates$"
