@@ -16,6 +16,7 @@ from custom_components.battery_optimizer.frontend import (
     CARD_URL,
     DATA_CARD_URL,
     async_register_card,
+    async_setup_card,
     card_version,
 )
 
@@ -57,6 +58,29 @@ async def test_registering_again_changes_nothing(hass: HomeAssistant) -> None:
 
     await async_register_card(hass)
     await async_register_card(hass)
+
+    assert len(_card_urls(hass)) == 1
+
+
+@needs_frontend
+async def test_card_waits_for_a_frontend_still_starting(hass: HomeAssistant) -> None:
+    """At start-up the integration may be ready before the frontend is."""
+    await async_setup_card(hass)
+    assert DATA_CARD_URL not in hass.data
+
+    assert await async_setup_component(hass, "frontend", {})
+    await hass.async_block_till_done()
+
+    assert _card_urls(hass) == [f"{CARD_URL}?v={card_version()}"]
+
+
+@needs_frontend
+async def test_card_is_registered_at_once_when_the_frontend_is_up(
+    hass: HomeAssistant,
+) -> None:
+    assert await async_setup_component(hass, "frontend", {})
+
+    await async_setup_card(hass)
 
     assert len(_card_urls(hass)) == 1
 

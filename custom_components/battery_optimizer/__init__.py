@@ -28,7 +28,7 @@ from .coordinator import (
     PlanCoordinator,
     history_store,
 )
-from .frontend import async_register_card
+from .frontend import async_setup_card
 from .inverter import budget_store, create_driver
 from .savings import SavingsCoordinator
 from .services import async_setup_services
@@ -45,7 +45,7 @@ CONFIG_SCHEMA = cv.config_entry_only_config_schema(DOMAIN)
 async def async_setup(hass: HomeAssistant, config: ConfigType) -> bool:
     """Register the integration's actions."""
     async_setup_services(hass)
-    await async_register_card(hass)
+    await async_setup_card(hass)
     return True
 
 

@@ -8,12 +8,16 @@ from pathlib import Path
 
 from homeassistant.components.frontend import DATA_EXTRA_MODULE_URL, add_extra_js_url
 from homeassistant.components.http import StaticPathConfig
-from homeassistant.core import HomeAssistant
+from homeassistant.const import EVENT_COMPONENT_LOADED
+from homeassistant.core import Event, HomeAssistant, callback
+from homeassistant.setup import EventComponentLoaded
 from homeassistant.util.hass_dict import HassKey
 
 from .const import DOMAIN
 
 _LOGGER = logging.getLogger(__name__)
+
+FRONTEND_DOMAIN = "frontend"
 
 CARD_FILENAME = "battery-optimizer-plan-card.js"
 CARD_PATH = Path(__file__).parent / "www" / CARD_FILENAME
@@ -51,3 +55,23 @@ async def async_register_card(hass: HomeAssistant) -> None:
         [StaticPathConfig(CARD_URL, str(CARD_PATH), cache_headers=True)]
     )
     add_extra_js_url(hass, url)
+
+
+async def async_setup_card(hass: HomeAssistant) -> None:
+    """Register the card now if the frontend is up, else as soon as it has loaded."""
+    if FRONTEND_DOMAIN in hass.config.components:
+        await async_register_card(hass)
+        return
+
+    # At start-up the frontend may still be setting up when this integration is.
+    @callback
+    def _is_frontend(event_data: EventComponentLoaded) -> bool:
+        return event_data["component"] == FRONTEND_DOMAIN
+
+    async def _frontend_loaded(_: Event[EventComponentLoaded]) -> None:
+        unsubscribe()
+        await async_register_card(hass)
+
+    unsubscribe = hass.bus.async_listen(
+        EVENT_COMPONENT_LOADED, _frontend_loaded, event_filter=_is_frontend
+    )
