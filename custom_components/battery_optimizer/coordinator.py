@@ -11,8 +11,6 @@ from typing import TYPE_CHECKING, Any
 from homeassistant.config_entries import ConfigEntry
 from homeassistant.const import (
     ATTR_UNIT_OF_MEASUREMENT,
-    STATE_UNAVAILABLE,
-    STATE_UNKNOWN,
     UnitOfPower,
 )
 from homeassistant.core import HomeAssistant
@@ -74,6 +72,7 @@ from .optimizer.model import (
     Slot,
 )
 from .planning import solve_plan
+from .states import state_float
 from .tariffs.prices import PriceCoordinator, PriceData
 
 if TYPE_CHECKING:
@@ -283,7 +282,9 @@ class PlanCoordinator(DataUpdateCoordinator[PlanResult]):
         plan: Plan | None = None
         kpis: Kpis | None = None
         if inputs is not None:
-            voltage = self._read_float(entry.data.get(CONF_BATTERY_VOLTAGE_ENTITY))
+            voltage = state_float(
+                self.hass, entry.data.get(CONF_BATTERY_VOLTAGE_ENTITY)
+            )
             try:
                 solved, kpis = await self.hass.async_add_executor_job(
                     solve_plan,
@@ -322,21 +323,9 @@ class PlanCoordinator(DataUpdateCoordinator[PlanResult]):
             load_error_kwh_per_day=forecasts.load_error_kwh_per_day,
         )
 
-    def _read_float(self, entity_id: str | None) -> float | None:
-        """Numeric state of an entity, or None if absent or not a number."""
-        if not entity_id or (state := self.hass.states.get(entity_id)) is None:
-            return None
-        if state.state in (STATE_UNAVAILABLE, STATE_UNKNOWN):
-            return None
-        try:
-            value = float(state.state)
-        except ValueError:
-            return None
-        return value if math.isfinite(value) else None
-
     def _read_power_kw(self, entity_id: str | None) -> float | None:
         """Power of an entity in kW, whatever unit it reports."""
-        value = self._read_float(entity_id)
+        value = state_float(self.hass, entity_id)
         if value is None or entity_id is None:
             return None
         state = self.hass.states.get(entity_id)
@@ -348,7 +337,7 @@ class PlanCoordinator(DataUpdateCoordinator[PlanResult]):
 
     def _read_soc(self, now: datetime) -> tuple[float | None, bool]:
         """SoC now, or the last known one while it is fresh enough; and staleness."""
-        value = self._read_float(self.config_entry.data[CONF_SOC_ENTITY])
+        value = state_float(self.hass, self.config_entry.data[CONF_SOC_ENTITY])
         if value is not None and 0 <= value <= 100:
             self._last_soc = _SocReading(value, now)
             return value, False

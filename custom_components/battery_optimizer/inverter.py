@@ -8,7 +8,6 @@ import math
 from typing import Any
 
 from homeassistant.config_entries import ConfigEntry
-from homeassistant.const import STATE_UNAVAILABLE, STATE_UNKNOWN
 from homeassistant.core import HomeAssistant
 from homeassistant.exceptions import ConfigEntryNotReady
 from homeassistant.helpers.aiohttp_client import async_get_clientsession
@@ -56,24 +55,12 @@ from .inverters.foxess_modbus import (
     find_foxess_modbus_entities,
 )
 from .inverters.simulated import SimulatedBattery, SimulatedDriver
+from .states import state_float
 
 BUDGET_STORAGE_VERSION = 1
 # Where a simulated battery starts when the SoC sensor has no value yet.
 SIMULATED_START_SOC_PCT = 50.0
 HOURS_PER_DAY = 24
-
-
-def _state_float(hass: HomeAssistant, entity_id: str | None) -> float | None:
-    """Numeric state of an entity; None when absent, unavailable or not a number."""
-    if entity_id is None or (state := hass.states.get(entity_id)) is None:
-        return None
-    if state.state in (STATE_UNAVAILABLE, STATE_UNKNOWN):
-        return None
-    try:
-        value = float(state.state)
-    except ValueError:
-        return None
-    return value if math.isfinite(value) else None
 
 
 def _power_reader(
@@ -82,7 +69,7 @@ def _power_reader(
     """A series that reads a power sensor in kW whenever the simulation steps."""
 
     def read(_: datetime) -> float:
-        value = _state_float(hass, entity_id)
+        value = state_float(hass, entity_id)
         if value is None or entity_id is None:
             return default_kw
         state = hass.states.get(entity_id)
@@ -161,7 +148,7 @@ def _simulated(hass: HomeAssistant, entry: ConfigEntry) -> SimulatedDriver:
         float(entry.options.get(CONF_DAILY_LOAD_KWH, DEFAULT_DAILY_LOAD_KWH))
         / HOURS_PER_DAY
     )
-    soc = _state_float(hass, data[CONF_SOC_ENTITY])
+    soc = state_float(hass, data[CONF_SOC_ENTITY])
     return SimulatedDriver(
         battery,
         start=dt_util.utcnow(),
@@ -189,7 +176,7 @@ def create_driver(hass: HomeAssistant, entry: ConfigEntry) -> InverterDriver | N
                 translation_key="inverter_not_found",
                 translation_placeholders={"title": entry.title},
             )
-        voltage = _state_float(hass, data.get(CONF_BATTERY_VOLTAGE_ENTITY))
+        voltage = state_float(hass, data.get(CONF_BATTERY_VOLTAGE_ENTITY))
         return FoxessModbusDriver(
             hass,
             entities,

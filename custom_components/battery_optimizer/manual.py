@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from datetime import datetime, timedelta
-import math
 from typing import TYPE_CHECKING
 
 from homeassistant.exceptions import ServiceValidationError
@@ -21,6 +20,7 @@ from .inverters.base import (
     Reason,
 )
 from .optimizer.model import Mode
+from .states import state_float
 
 if TYPE_CHECKING:
     from .control import ControlLoop
@@ -38,15 +38,10 @@ def _error(key: str, **placeholders: str) -> ServiceValidationError:
 
 
 def _voltage_v(control: ControlLoop) -> float:
-    entity_id = control.entry.data.get(CONF_BATTERY_VOLTAGE_ENTITY)
-    state = control.hass.states.get(entity_id) if entity_id else None
-    try:
-        voltage = float(state.state) if state is not None else math.nan
-    except ValueError:
-        voltage = math.nan
-    return (
-        voltage if math.isfinite(voltage) and voltage > 0 else DEFAULT_NOMINAL_VOLTAGE_V
+    voltage = state_float(
+        control.hass, control.entry.data.get(CONF_BATTERY_VOLTAGE_ENTITY)
     )
+    return voltage if voltage is not None and voltage > 0 else DEFAULT_NOMINAL_VOLTAGE_V
 
 
 def manual_command(
