@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-from collections.abc import Generator
+from collections.abc import Generator, Mapping
 import csv
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
 from unittest.mock import AsyncMock, patch
 
 from freezegun.api import FrozenDateTimeFactory
@@ -283,6 +284,13 @@ STABLE_REGISTRY_FIELDS = (
 )
 
 
+def _str_keys(value: Any) -> Any:
+    """A mapping keyed by plain strings (newer releases key some by StrEnum)."""
+    if isinstance(value, Mapping):
+        return {str(key): item for key, item in value.items()}
+    return value
+
+
 async def snapshot_entities(
     hass: HomeAssistant,
     entity_registry: er.EntityRegistry,
@@ -298,11 +306,14 @@ async def snapshot_entities(
     entries = er.async_entries_for_config_entry(entity_registry, entry_id)
     assert entries, "the entry created no entities"
     for entry in sorted(entries, key=lambda e: e.entity_id):
-        registry = {name: getattr(entry, name) for name in STABLE_REGISTRY_FIELDS}
+        registry = {
+            name: _str_keys(getattr(entry, name)) for name in STABLE_REGISTRY_FIELDS
+        }
         assert registry == snapshot(name=f"{entry.entity_id}-entry")
         state = hass.states.get(entry.entity_id)
         assert state is not None
-        attributes = {k: v for k, v in state.attributes.items() if k != "plan"}
+        # Newer releases key the standard attributes by a StrEnum; compare names.
+        attributes = {str(k): v for k, v in state.attributes.items() if k != "plan"}
         assert {"state": state.state, "attributes": attributes} == snapshot(
             name=f"{entry.entity_id}-state"
         )

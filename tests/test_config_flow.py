@@ -11,7 +11,7 @@ from unittest.mock import AsyncMock, patch
 
 from homeassistant.config_entries import SOURCE_USER, ConfigFlowResult
 from homeassistant.core import HomeAssistant
-from homeassistant.data_entry_flow import FlowResultType
+from homeassistant.data_entry_flow import FlowResultType, section
 from homeassistant.helpers import device_registry as dr, entity_registry as er
 from homeassistant.util import dt as dt_util
 import pytest
@@ -55,6 +55,7 @@ from custom_components.battery_optimizer.const import (
     CONF_IMPORT_PRODUCT,
     CONF_INVERTER,
     CONF_LOAD_POWER_ENTITY,
+    CONF_MANUAL_PRODUCT,
     CONF_MAX_SOC_PCT,
     CONF_PRICE_SOURCE,
     CONF_PV_ESTIMATE,
@@ -82,6 +83,7 @@ from custom_components.battery_optimizer.const import (
     PRICE_SOURCE_OCTOPUS,
     PRICE_SOURCE_OCTOPUS_ENERGY,
     PRICE_SOURCES,
+    SECTION_ADVANCED,
 )
 from custom_components.battery_optimizer.inverters.base import (
     InverterRateLimitedError,
@@ -200,14 +202,27 @@ def _form_fields(result: ConfigFlowResult) -> set[str]:
     return {str(key) for key in schema.schema}
 
 
-def _suggested(result: ConfigFlowResult, field: str) -> Any:
-    """Return the value a form prefills for a field."""
+def _suggested(
+    result: ConfigFlowResult, field: str, in_section: str | None = None
+) -> Any:
+    """Return the value a form prefills for a field, or for one in a section."""
     schema = result["data_schema"]
     assert schema is not None
-    for key in schema.schema:
+    fields = schema.schema
+    if in_section is not None:
+        fields = next(v for k, v in fields.items() if k == in_section).schema.schema
+    for key in fields:
         if key == field:
             return (key.description or {}).get("suggested_value")
     raise AssertionError(f"{field} is not in the form")
+
+
+def _section_fields(result: ConfigFlowResult, name: str) -> tuple[set[str], bool]:
+    """Return the fields of a form's section, and whether it starts folded."""
+    schema = result["data_schema"]
+    assert schema is not None
+    folded = next(v for k, v in schema.schema.items() if k == name)
+    return {str(key) for key in folded.schema.schema}, folded.options["collapsed"]
 
 
 def _entry(
@@ -228,9 +243,9 @@ def _entry(
     )
 
 
-async def _start(hass: HomeAssistant, advanced: bool = False) -> ConfigFlowResult:
+async def _start(hass: HomeAssistant) -> ConfigFlowResult:
     return await hass.config_entries.flow.async_init(
-        DOMAIN, context={"source": SOURCE_USER, "show_advanced_options": advanced}
+        DOMAIN, context={"source": SOURCE_USER}
     )
 
 
@@ -258,7 +273,9 @@ async def test_user_flow_agile_outgoing(
     assert result["type"] is FlowResultType.FORM
     assert result["step_id"] == "user"
     assert result["errors"] == {}
+    # The manual product code is there for every user, folded away.
     assert CONF_IMPORT_PRODUCT not in _form_fields(result)
+    assert _section_fields(result, SECTION_ADVANCED) == ({CONF_IMPORT_PRODUCT}, True)
     # Without the Octopus Energy integration there is no source to choose.
     assert CONF_PRICE_SOURCE not in _form_fields(result)
 
@@ -352,17 +369,15 @@ async def test_user_flow_no_export_and_only_required_sensor(
 async def test_advanced_manual_product_skips_discovery(
     hass: HomeAssistant, mock_products: AsyncMock, mock_rates: AsyncMock
 ) -> None:
-    """An advanced user's product code is normalised and used as it is."""
-    result = await _start(hass, advanced=True)
-    assert CONF_IMPORT_PRODUCT in _form_fields(result)
-
+    """A product code typed under Advanced is normalised and used as it is."""
+    result = await _start(hass)
     result = await _configure(
         hass,
         result,
         {
             CONF_REGION: "C",
             CONF_EXPORT_TYPE: EXPORT_NONE,
-            CONF_IMPORT_PRODUCT: " agile-flex-22-11-25 ",
+            SECTION_ADVANCED: {CONF_IMPORT_PRODUCT: " agile-flex-22-11-25 "},
         },
     )
     result = await _battery_then_no_inverter(hass, result, BATTERY_INPUT)
@@ -377,14 +392,14 @@ async def test_advanced_manual_product_with_agile_outgoing(
     hass: HomeAssistant, mock_products: AsyncMock
 ) -> None:
     """A manual import code still needs the export product from the API."""
-    result = await _start(hass, advanced=True)
+    result = await _start(hass)
     result = await _configure(
         hass,
         result,
         {
             CONF_REGION: "C",
             CONF_EXPORT_TYPE: EXPORT_AGILE,
-            CONF_IMPORT_PRODUCT: "AGILE-FLEX-22-11-25",
+            SECTION_ADVANCED: {CONF_IMPORT_PRODUCT: "AGILE-FLEX-22-11-25"},
         },
     )
     result = await _battery_then_no_inverter(hass, result, BATTERY_INPUT)
@@ -441,20 +456,22 @@ async def test_tariff_errors_then_recovery(
 async def test_unknown_manual_product_marks_the_field(
     hass: HomeAssistant, mock_rates: AsyncMock
 ) -> None:
-    """A 404 for a typed product code points at that field."""
+    """A 404 for a typed product code says so and keeps what was typed."""
     mock_rates.side_effect = OctopusNotFoundError
-    result = await _start(hass, advanced=True)
+    result = await _start(hass)
     tariff = {
         CONF_REGION: "C",
         CONF_EXPORT_TYPE: EXPORT_NONE,
-        CONF_IMPORT_PRODUCT: "AGILE-TYPO",
+        SECTION_ADVANCED: {CONF_IMPORT_PRODUCT: "AGILE-TYPO"},
     }
     result = await _configure(hass, result, tariff)
-    assert result["errors"] == {CONF_IMPORT_PRODUCT: "unknown_product"}
-    assert _suggested(result, CONF_IMPORT_PRODUCT) == "AGILE-TYPO"
+    assert result["errors"] == {"base": "unknown_product"}
+    assert _suggested(result, CONF_IMPORT_PRODUCT, SECTION_ADVANCED) == "AGILE-TYPO"
 
     mock_rates.side_effect = None
-    result = await _configure(hass, result, {**tariff, CONF_IMPORT_PRODUCT: ""})
+    result = await _configure(
+        hass, result, {**tariff, SECTION_ADVANCED: {CONF_IMPORT_PRODUCT: ""}}
+    )
     assert result["step_id"] == "battery"
     result = await _battery_then_no_inverter(hass, result, BATTERY_INPUT)
     assert result["data"][CONF_IMPORT_PRODUCT] == IMPORT_CODE
@@ -759,13 +776,22 @@ async def test_reconfigure_error_then_recovery(
 
 
 @pytest.mark.usefixtures("mock_products", "mock_rates", "mock_setup_entry")
-async def test_reconfigure_advanced_prefills_the_product(hass: HomeAssistant) -> None:
-    """Advanced users see the product code in use and can keep it."""
-    entry = _entry(data={CONF_IMPORT_PRODUCT: "AGILE-FLEX-22-11-25"})
-    entry.add_to_hass(hass)
+async def test_reconfigure_prefills_a_typed_product_only(hass: HomeAssistant) -> None:
+    """A typed product code is shown again; a discovered one is found anew."""
+    typed = _entry(
+        data={CONF_IMPORT_PRODUCT: "AGILE-FLEX-22-11-25", CONF_MANUAL_PRODUCT: True}
+    )
+    typed.add_to_hass(hass)
+    result = await typed.start_reconfigure_flow(hass)
+    assert (
+        _suggested(result, CONF_IMPORT_PRODUCT, SECTION_ADVANCED)
+        == "AGILE-FLEX-22-11-25"
+    )
 
-    result = await entry.start_reconfigure_flow(hass, show_advanced_options=True)
-    assert _suggested(result, CONF_IMPORT_PRODUCT) == "AGILE-FLEX-22-11-25"
+    discovered = _entry(unique_id=OTHER_SOC, data={CONF_IMPORT_PRODUCT: IMPORT_CODE})
+    discovered.add_to_hass(hass)
+    result = await discovered.start_reconfigure_flow(hass)
+    assert _suggested(result, CONF_IMPORT_PRODUCT, SECTION_ADVANCED) is None
 
 
 @pytest.mark.usefixtures("mock_products", "mock_rates", "mock_setup_entry")
@@ -796,22 +822,38 @@ def _fields(schema: vol.Schema) -> set[str]:
     return {str(key) for key in schema.schema}
 
 
+def _assert_form_texts(texts: dict[str, Any], schema: vol.Schema) -> None:
+    """A form has a title, a description, and a label and help for every field."""
+    assert texts["title"]
+    assert texts["description"]
+    sections = {
+        str(key): value.schema
+        for key, value in schema.schema.items()
+        if isinstance(value, section)
+    }
+    plain = _fields(schema) - set(sections)
+    assert set(texts["data"]) == plain
+    assert set(texts["data_description"]) == plain
+    assert set(texts.get("sections", {})) == set(sections)
+    for name, inner in sections.items():
+        assert texts["sections"][name]["name"]
+        assert set(texts["sections"][name]["data"]) == _fields(inner)
+        assert set(texts["sections"][name]["data_description"]) == _fields(inner)
+
+
 def test_translations_cover_every_field_and_option() -> None:
     """Every form field has a label and a description, every export type a label."""
     strings = json.loads(TRANSLATIONS.read_text(encoding="utf-8"))
     forms = {
-        ("config", "user"): tariff_schema(advanced=True, choose_source=True),
-        ("config", "reconfigure"): tariff_schema(advanced=True, choose_source=True),
+        ("config", "user"): tariff_schema(choose_source=True),
+        ("config", "reconfigure"): tariff_schema(choose_source=True),
         ("config", "export_rate"): EXPORT_RATE_SCHEMA,
         ("config", "battery"): BATTERY_SCHEMA,
         ("options", "init"): OPTIONS_SCHEMA,
     }
-    for (section, step), schema in forms.items():
-        texts = strings[section]["step"][step]
-        assert texts["title"]
-        assert texts["description"]
-        assert set(texts["data"]) == _fields(schema), step
-        assert set(texts["data_description"]) == _fields(schema), step
+    for (flow, step), schema in forms.items():
+        texts = strings[flow]["step"][step]
+        _assert_form_texts(texts, schema)
     assert set(strings["selector"]["export_type"]["options"]) == set(EXPORT_TYPES)
     assert set(strings["selector"]["price_source"]["options"]) == set(PRICE_SOURCES)
     assert {
@@ -1005,10 +1047,7 @@ def test_translations_cover_the_inverter_and_control() -> None:
         ("fox_cloud", FOX_CLOUD_SCHEMA),
     ):
         texts = strings["config"]["step"][step]
-        assert texts["title"]
-        assert texts["description"]
-        assert set(texts["data"]) == _fields(schema), step
-        assert set(texts["data_description"]) == _fields(schema), step
+        _assert_form_texts(texts, schema)
     assert set(strings["selector"]["inverter"]["options"]) == set(INVERTER_TYPES)
     assert set(strings["selector"]["mode"]["options"]) == {m.value for m in Mode}
     assert {error for _, error in FOX_CLOUD_ERRORS.values()} | {

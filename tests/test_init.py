@@ -4,11 +4,13 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 from typing import Any
+from unittest.mock import patch
 
 from freezegun.api import FrozenDateTimeFactory
 from homeassistant.config_entries import ConfigEntryState
 from homeassistant.const import STATE_UNAVAILABLE
 from homeassistant.core import HomeAssistant
+from homeassistant.data_entry_flow import FlowResultType
 from homeassistant.helpers import issue_registry as ir
 import pytest
 from pytest_homeassistant_custom_component.common import MockConfigEntry
@@ -136,21 +138,26 @@ async def test_setup_from_cached_prices(
 async def test_options_change_reloads(
     hass: HomeAssistant, init_integration: MockConfigEntry
 ) -> None:
-    """New thresholds reload the entry and the price level follows them."""
+    """New thresholds saved in the options reload the entry once; the level follows."""
     entry = init_integration
     old_plan = entry.runtime_data.plan
     # 35.98p at NOW is expensive at the fixture's 30p threshold.
     assert state_of(hass, "sensor", "price_level").state == "expensive"
 
-    hass.config_entries.async_update_entry(
-        entry,
-        options={
-            **entry.options,
-            CONF_CHEAP_THRESHOLD: 36.0,
-            CONF_EXPENSIVE_THRESHOLD: 45.0,
-        },
-    )
-    await hass.async_block_till_done()
+    flow = await hass.config_entries.options.async_init(entry.entry_id)
+    schema = flow["data_schema"]
+    assert schema is not None
+    shown = schema({})
+    with patch.object(
+        hass.config_entries, "async_reload", wraps=hass.config_entries.async_reload
+    ) as reload:
+        result = await hass.config_entries.options.async_configure(
+            flow["flow_id"],
+            {**shown, CONF_CHEAP_THRESHOLD: 36.0, CONF_EXPENSIVE_THRESHOLD: 45.0},
+        )
+        await hass.async_block_till_done()
+    assert result["type"] is FlowResultType.CREATE_ENTRY
+    assert reload.call_count == 1
 
     assert entry.state is ConfigEntryState.LOADED
     assert entry.runtime_data.plan is not old_plan
@@ -257,7 +264,7 @@ async def test_setup_with_octopus_energy_entities(
 async def test_a_change_of_data_alone_does_not_reload(
     hass: HomeAssistant, init_integration: MockConfigEntry
 ) -> None:
-    """Reconfigure reloads the entry itself; the listener must not do it twice."""
+    """Only the flows reload the entry; a rename from the UI does not."""
     entry = init_integration
     plan = entry.runtime_data.plan
 

@@ -97,16 +97,6 @@ async def async_setup_entry(
         entry.async_on_unload(
             async_track_state_change_event(hass, rate_entity_ids, _refresh_prices)
         )
-    options_at_setup = dict(entry.options)
-
-    async def _async_reload_on_new_options(
-        hass: HomeAssistant, entry: BatteryOptimizerConfigEntry
-    ) -> None:
-        # Reconfigure reloads the entry itself; only new options need it here.
-        if dict(entry.options) != options_at_setup:
-            await hass.config_entries.async_reload(entry.entry_id)
-
-    entry.async_on_unload(entry.add_update_listener(_async_reload_on_new_options))
     await hass.config_entries.async_forward_entry_setups(entry, PLATFORMS)
     if control is not None:
         control.async_start()

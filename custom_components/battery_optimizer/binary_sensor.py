@@ -13,7 +13,7 @@ from homeassistant.components.binary_sensor import (
 )
 from homeassistant.const import EntityCategory
 from homeassistant.core import HomeAssistant
-from homeassistant.helpers.entity_platform import AddEntitiesCallback
+from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 
 from .const import PRICE_COVERAGE_MIN_PCT
 from .coordinator import BatteryOptimizerConfigEntry, PlanResult
@@ -65,7 +65,7 @@ BINARY_SENSORS: tuple[BatteryOptimizerBinarySensorDescription, ...] = (
 async def async_setup_entry(
     hass: HomeAssistant,
     entry: BatteryOptimizerConfigEntry,
-    async_add_entities: AddEntitiesCallback,
+    async_add_entities: AddConfigEntryEntitiesCallback,
 ) -> None:
     """Create the binary sensors of one entry."""
     coordinator = entry.runtime_data.plan

@@ -26,6 +26,7 @@ from homeassistant.const import (
     UnitOfTime,
 )
 from homeassistant.core import HomeAssistant, callback
+from homeassistant.data_entry_flow import section
 from homeassistant.helpers.aiohttp_client import async_get_clientsession
 from homeassistant.helpers.selector import (
     DeviceSelector,
@@ -75,6 +76,7 @@ from .const import (
     CONF_IMPORT_PRODUCT,
     CONF_INVERTER,
     CONF_LOAD_POWER_ENTITY,
+    CONF_MANUAL_PRODUCT,
     CONF_MAX_CHARGE_CURRENT_ENTITY,
     CONF_MAX_SOC_PCT,
     CONF_MIN_SOC_ON_GRID_ENTITY,
@@ -121,6 +123,7 @@ from .const import (
     PV_SOURCE_NONE,
     PV_SOURCES,
     REGIONS,
+    SECTION_ADVANCED,
 )
 from .forecasts.octopus_energy import find_rate_entities
 from .inverter import async_validate_fox_cloud, foxess_entities_from_data
@@ -202,8 +205,8 @@ def _sensor(device_class: SensorDeviceClass) -> EntitySelector:
     )
 
 
-def tariff_schema(advanced: bool, choose_source: bool = False) -> vol.Schema:
-    """Return the tariff form; the manual product code is for advanced users only."""
+def tariff_schema(choose_source: bool = False) -> vol.Schema:
+    """Return the tariff form; the manual product code sits in a folded section."""
     fields: dict[vol.Marker, Any] = {}
     if choose_source:
         # The integration's entities already hold the prices: reading them saves
@@ -237,9 +240,33 @@ def tariff_schema(advanced: bool, choose_source: bool = False) -> vol.Schema:
             )
         ),
     }
-    if advanced:
-        fields[vol.Optional(CONF_IMPORT_PRODUCT)] = TextSelector()
+    # Only users on an older Agile version need it, so it starts folded away.
+    fields[vol.Optional(SECTION_ADVANCED)] = section(
+        vol.Schema({vol.Optional(CONF_IMPORT_PRODUCT): TextSelector()}),
+        {"collapsed": True},
+    )
     return vol.Schema(fields)
+
+
+def manual_product(user_input: Mapping[str, Any]) -> str:
+    """The product code typed in the advanced section, normalised; empty if none."""
+    advanced: Mapping[str, Any] = user_input.get(SECTION_ADVANCED) or {}
+    code: str = advanced.get(CONF_IMPORT_PRODUCT) or ""
+    return code.strip().upper()
+
+
+def tariff_suggestions(data: Mapping[str, Any]) -> dict[str, Any]:
+    """Values to prefill the tariff form with, the product code inside its section."""
+    if SECTION_ADVANCED in data:
+        return dict(data)
+    # A discovered product is not shown: prefilled, it would pin an entry to it
+    # when a reconfigure should find the newest Agile product again.
+    advanced = (
+        {CONF_IMPORT_PRODUCT: data[CONF_IMPORT_PRODUCT]}
+        if data.get(CONF_MANUAL_PRODUCT)
+        else {}
+    )
+    return {**data, SECTION_ADVANCED: advanced}
 
 
 EXPORT_RATE_SCHEMA = vol.Schema(
@@ -499,7 +526,7 @@ async def async_resolve_tariff(
     client = OctopusClient(async_get_clientsession(hass))
     region: str = user_input[CONF_REGION]
     export_type: str = user_input[CONF_EXPORT_TYPE]
-    import_code = user_input.get(CONF_IMPORT_PRODUCT, "").strip().upper()
+    import_code = manual_product(user_input)
     export_code: str | None = None
     if not import_code or export_type == EXPORT_AGILE:
         products = await client.async_get_agile_products()
@@ -512,6 +539,8 @@ async def async_resolve_tariff(
         CONF_IMPORT_PRODUCT: import_code,
         CONF_EXPORT_TYPE: export_type,
     }
+    if manual_product(user_input):
+        tariff[CONF_MANUAL_PRODUCT] = True
     # Only stored when it was chosen, so a reconfigure form shows that choice.
     if source is not None:
         tariff[CONF_PRICE_SOURCE] = PRICE_SOURCE_OCTOPUS
@@ -663,13 +692,7 @@ class BatteryOptimizerConfigFlow(ConfigFlow, domain=DOMAIN):
             except OctopusConnectionError:
                 errors["base"] = "cannot_connect"
             except OctopusNotFoundError:
-                # A 404 almost always means a mistyped manual product code.
-                field = (
-                    CONF_IMPORT_PRODUCT
-                    if user_input.get(CONF_IMPORT_PRODUCT)
-                    else "base"
-                )
-                errors[field] = "unknown_product"
+                errors["base"] = "unknown_product"
             except OctopusResponseError:
                 errors["base"] = "invalid_response"
             except NoPricesError:
@@ -688,10 +711,8 @@ class BatteryOptimizerConfigFlow(ConfigFlow, domain=DOMAIN):
         return self.async_show_form(
             step_id=step_id,
             data_schema=self.add_suggested_values_to_schema(
-                tariff_schema(
-                    self.show_advanced_options, _has_octopus_energy_meter(self.hass)
-                ),
-                user_input or self._current_data(),
+                tariff_schema(_has_octopus_energy_meter(self.hass)),
+                tariff_suggestions(user_input or self._current_data()),
             ),
             errors=errors,
         )
@@ -750,13 +771,18 @@ class BatteryOptimizerOptionsFlow(OptionsFlow):
                 errors["base"] = "savings_need_load"
             else:
                 # Number selectors give floats; whole hours and minutes read better.
-                return self.async_create_entry(
-                    data={
-                        **user_input,
-                        CONF_HORIZON_HOURS: int(user_input[CONF_HORIZON_HOURS]),
-                        CONF_REPLAN_MINUTES: int(user_input[CONF_REPLAN_MINUTES]),
-                    }
-                )
+                options = {
+                    **user_input,
+                    CONF_HORIZON_HOURS: int(user_input[CONF_HORIZON_HOURS]),
+                    CONF_REPLAN_MINUTES: int(user_input[CONF_REPLAN_MINUTES]),
+                }
+                # The planner reads its options at setup: new ones need a reload.
+                # Done here rather than by an update listener, which newer Home
+                # Assistant releases refuse beside the reload helpers.
+                entries = self.hass.config_entries
+                if entries.async_update_entry(self.config_entry, options=options):
+                    entries.async_schedule_reload(self.config_entry.entry_id)
+                return self.async_create_entry(data=options)
         return self.async_show_form(
             step_id="init",
             data_schema=self.add_suggested_values_to_schema(

@@ -11,6 +11,10 @@ MANUFACTURER: Final = "Battery Optimizer"
 # Config entry data: tariff
 CONF_REGION: Final = "region"
 CONF_IMPORT_PRODUCT: Final = "import_product"
+# The folded tariff-form section that holds the manual product code.
+SECTION_ADVANCED: Final = "advanced"
+# Set when the product code was typed, not discovered.
+CONF_MANUAL_PRODUCT: Final = "manual_product"
 CONF_EXPORT_TYPE: Final = "export_type"
 CONF_EXPORT_PRODUCT: Final = "export_product"
 CONF_EXPORT_RATE: Final = "export_rate"  # p/kWh, fixed export only

@@ -21,7 +21,7 @@ from homeassistant.const import (
     UnitOfTime,
 )
 from homeassistant.core import HomeAssistant
-from homeassistant.helpers.entity_platform import AddEntitiesCallback
+from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 from homeassistant.helpers.update_coordinator import CoordinatorEntity
 from homeassistant.util import dt as dt_util
 
@@ -261,7 +261,7 @@ SENSORS: tuple[BatteryOptimizerSensorDescription, ...] = (
 async def async_setup_entry(
     hass: HomeAssistant,
     entry: BatteryOptimizerConfigEntry,
-    async_add_entities: AddEntitiesCallback,
+    async_add_entities: AddConfigEntryEntitiesCallback,
 ) -> None:
     """Create the sensors of one entry."""
     coordinator = entry.runtime_data.plan

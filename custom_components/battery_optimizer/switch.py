@@ -7,7 +7,7 @@ from typing import Any
 from homeassistant.components.switch import SwitchEntity, SwitchEntityDescription
 from homeassistant.const import STATE_ON
 from homeassistant.core import HomeAssistant, callback
-from homeassistant.helpers.entity_platform import AddEntitiesCallback
+from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 from homeassistant.helpers.restore_state import RestoreEntity
 
 from .control import ControlLoop, control_of
@@ -25,7 +25,7 @@ AUTOMATIC_CONTROL = SwitchEntityDescription(
 async def async_setup_entry(
     hass: HomeAssistant,
     entry: BatteryOptimizerConfigEntry,
-    async_add_entities: AddEntitiesCallback,
+    async_add_entities: AddConfigEntryEntitiesCallback,
 ) -> None:
     """Add the switch when the entry has an inverter to drive."""
     control = control_of(entry)

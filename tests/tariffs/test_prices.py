@@ -566,7 +566,30 @@ async def test_no_prices_and_no_cache_fails_with_a_translated_error(
     assert isinstance(error, UpdateFailed)
     assert error.translation_domain == DOMAIN
     assert error.translation_key == "prices_unavailable"
-    assert coordinator.update_interval == MINUTE
+
+
+async def test_no_prices_while_running_retries_with_backoff(
+    hass: HomeAssistant,
+    freezer: FrozenDateTimeFactory,
+    fake: FakeOctopus,
+    make_coordinator: Callable[..., PriceCoordinator],
+) -> None:
+    """Without prices to serve, the next tries come after 1, then 2 minutes."""
+    freezer.move_to(datetime(2023, 5, 15, 9, 0, tzinfo=UTC))
+    fake.status = 503
+    coordinator = make_coordinator()
+    await _start(hass, coordinator)
+    assert not coordinator.last_update_success
+    tries = [len(fake.rate_requests(IMPORT_PRODUCT))]
+    for wait in (timedelta(seconds=58), timedelta(seconds=4), timedelta(seconds=100)):
+        await _advance(hass, freezer, wait)
+        tries.append(len(fake.rate_requests(IMPORT_PRODUCT)))
+    assert [n - tries[0] for n in tries] == [0, 0, 1, 1]
+    await _advance(hass, freezer, timedelta(seconds=30))
+    assert len(fake.rate_requests(IMPORT_PRODUCT)) - tries[0] == 2
+    fake.status = 200
+    await _advance(hass, freezer, timedelta(minutes=4))
+    assert coordinator.last_update_success
 
 
 async def test_stale_cache_is_not_served(

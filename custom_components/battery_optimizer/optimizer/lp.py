@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Any
 
 from .explain import Flows, binding_constraints, build_slots
 from .model import Battery, Inputs, Plan, PlanStatus, Site
+from .solver_output import quiet_highs_banner
 
 if TYPE_CHECKING:
     from pulp import LpConstraint, LpProblem, LpSolveStats, LpVariable
@@ -286,6 +287,7 @@ def _run(model: _Model, deadline: float) -> LpSolveStats:
     """Solve once within the time left; raise SolverError unless optimal."""
     import pulp
 
+    quiet_highs_banner()
     remaining_s = deadline - time.perf_counter()
     if remaining_s <= 0:
         raise SolverError(PlanStatus.FALLBACK_TIMEOUT, "no time left to solve the plan")

@@ -9,6 +9,7 @@ from bisect import bisect_right
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, time, timedelta
+import inspect
 import logging
 from typing import Any, Protocol
 from zoneinfo import ZoneInfo
@@ -34,6 +35,10 @@ from ..const import (
 from .octopus import AgileProducts, OctopusError, Rate, tariff_code
 
 _LOGGER = logging.getLogger(__name__)
+# Newer Home Assistant releases take the delay of the next try with the failure.
+_UPDATE_FAILED_TAKES_RETRY_AFTER = (
+    "retry_after" in inspect.signature(UpdateFailed.__init__).parameters
+)
 
 LONDON = ZoneInfo("Europe/London")
 # Octopus publishes the next Agile day (23:00 to 23:00 London) at about 16:00.
@@ -238,16 +243,13 @@ class PriceCoordinator(DataUpdateCoordinator[PriceData]):
             import_rates, export_rates = await self._async_fetch(now)
         except OctopusError as err:
             self.failures += 1
-            self.update_interval = self._next_interval(now, self._cache)
+            retry = self._next_interval(now, self._cache)
             cached = self._pruned(self._cache, now) if self._cache else None
             # Past prices alone cannot plan anything: only a cache reaching into the
             # future is worth serving.
             if cached is None or cached.import_end is None or cached.import_end <= now:
-                raise UpdateFailed(
-                    translation_domain=DOMAIN,
-                    translation_key="prices_unavailable",
-                    translation_placeholders={"error": str(err)},
-                ) from err
+                raise self._update_failed(err, retry) from err
+            self.update_interval = retry
             # One warning per outage; the retries that follow stay quiet.
             log = _LOGGER.warning if self.failures == 1 else _LOGGER.debug
             log("Using stored Agile prices, Octopus failed: %s", err)
@@ -262,6 +264,20 @@ class PriceCoordinator(DataUpdateCoordinator[PriceData]):
             await self._store.async_save(self._encode(data))
         self.update_interval = self._next_interval(now, data)
         return data
+
+    def _update_failed(self, err: OctopusError, retry: timedelta) -> UpdateFailed:
+        """The failure to raise, asking for the next try after the backoff."""
+        details: dict[str, Any] = {
+            "translation_domain": DOMAIN,
+            "translation_key": "prices_unavailable",
+            "translation_placeholders": {"error": str(err)},
+        }
+        if _UPDATE_FAILED_TAKES_RETRY_AFTER:
+            details["retry_after"] = retry.total_seconds()
+            return UpdateFailed(**details)
+        # Releases before retry_after existed: the next poll follows the interval.
+        self.update_interval = retry
+        return UpdateFailed(**details)
 
     async def _async_fetch(self, now: datetime) -> tuple[list[Rate], list[Rate]]:
         period_from = now - FETCH_BACK
