@@ -19,6 +19,7 @@ from homeassistant.components.onboarding import (
 )
 from homeassistant.components.onboarding.const import STEPS
 from homeassistant.core import HomeAssistant
+from homeassistant.helpers import device_registry as dr
 from homeassistant.helpers.storage import Store
 
 DEMO_NAME = "Demo"
@@ -29,6 +30,11 @@ DEMO_PASSWORD = "demo"
 async def _async_create(config_dir: Path) -> bool:
     """Add the demo owner and mark onboarding done; False when it already exists."""
     hass = HomeAssistant(str(config_dir))
+    # Newer releases read the device registry when loading the auth store, and
+    # set it up before loading it.
+    if (setup_registry := getattr(dr, "async_setup", None)) is not None:
+        setup_registry(hass)
+    await dr.async_load(hass)
     hass.auth = await auth_manager_from_config(hass, [{"type": "homeassistant"}], [])
     provider = hass.auth.auth_providers[0]
     assert isinstance(provider, HassAuthProvider)
@@ -58,5 +64,11 @@ async def _async_create(config_dir: Path) -> bool:
 
 def create_demo_user(config_dir: Path) -> bool:
     """Add the demo owner and mark onboarding done; False when it already exists."""
-    asyncio.set_event_loop_policy(runner.HassEventLoopPolicy(False))
-    return asyncio.run(_async_create(config_dir))
+    # Home Assistant's own event loop: newer releases make it with a factory,
+    # older ones through an event loop policy.
+    make_loop = getattr(runner, "create_event_loop", None)
+    if make_loop is None:
+        asyncio.set_event_loop_policy(runner.HassEventLoopPolicy(False))
+        return asyncio.run(_async_create(config_dir))
+    with asyncio.Runner(loop_factory=make_loop) as loop_runner:
+        return loop_runner.run(_async_create(config_dir))
