@@ -25,6 +25,7 @@ from custom_components.battery_optimizer.tariffs.octopus import AgileProducts, R
 from tests.conftest import (
     EXPORT_PRODUCT,
     IMPORT_PRODUCT,
+    entity_registry_enabled_by_default,
     entry_data,
     entry_options,
     read_agile_csv,
@@ -79,6 +80,8 @@ def _loop_steps(durations_ms: list[float]) -> Iterator[None]:
         asyncio.Handle._run = original  # type: ignore[method-assign,assignment]
 
 
+# Every sensor is written each cycle, the ones that start disabled too.
+@pytest.mark.usefixtures(entity_registry_enabled_by_default.__name__)
 async def test_cycle(hass: HomeAssistant, cycle_results: Results) -> None:
     """Time async_refresh() to entities written, and the longest loop step."""
     now = dt_util.utcnow()

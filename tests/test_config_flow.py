@@ -1278,3 +1278,35 @@ async def test_reconfigure_from_octopus_energy_to_the_api(
     assert entry.data[CONF_PRICE_SOURCE] == PRICE_SOURCE_OCTOPUS
     assert entry.data[CONF_IMPORT_PRODUCT] == IMPORT_CODE
     assert CONF_RATE_ENTITIES not in entry.data
+
+
+@pytest.mark.usefixtures("mock_setup_entry")
+async def test_reauth_takes_a_new_fox_cloud_key(hass: HomeAssistant) -> None:
+    """A refused key is asked for again, tested on the entry's inverter, then saved."""
+    entry = _entry(
+        data={
+            CONF_INVERTER: INVERTER_FOX_CLOUD,
+            CONF_API_KEY: "old-key",
+            CONF_DEVICE_SERIAL: "60BH372",
+        }
+    )
+    entry.add_to_hass(hass)
+    result = await entry.start_reauth_flow(hass)
+    assert result["type"] is FlowResultType.FORM
+    assert result["step_id"] == "reauth_confirm"
+    assert result["description_placeholders"]["serial"] == "60BH372"
+
+    refused = InverterUnavailableError(Reason.INVALID_AUTH, "errno 40256")
+    with patch(VALIDATE, side_effect=refused):
+        result = await _configure(hass, result, {CONF_API_KEY: "typo"})
+    assert result["errors"] == {CONF_API_KEY: "invalid_auth"}
+    assert entry.data[CONF_API_KEY] == "old-key"
+
+    with patch(VALIDATE, return_value=None) as validate:
+        result = await _configure(hass, result, {CONF_API_KEY: " new-key "})
+    assert validate.await_args is not None
+    assert validate.await_args.args[1:] == ("new-key", "60BH372")
+    assert result["type"] is FlowResultType.ABORT
+    assert result["reason"] == "reauth_successful"
+    assert entry.data[CONF_API_KEY] == "new-key"
+    assert entry.data[CONF_DEVICE_SERIAL] == "60BH372"

@@ -7,7 +7,8 @@ from datetime import timedelta
 from typing import Any
 
 from freezegun.api import FrozenDateTimeFactory
-from homeassistant.const import EVENT_HOMEASSISTANT_STOP
+from homeassistant.config_entries import SOURCE_REAUTH
+from homeassistant.const import CONF_API_KEY, EVENT_HOMEASSISTANT_STOP
 from homeassistant.core import HomeAssistant, ServiceCall
 from homeassistant.exceptions import ServiceValidationError
 from homeassistant.helpers import issue_registry as ir
@@ -15,6 +16,7 @@ import pytest
 from pytest_homeassistant_custom_component.common import MockConfigEntry
 
 from custom_components.battery_optimizer.const import (
+    CONF_DEVICE_SERIAL,
     CONF_FORCE_CHARGE_POWER_ENTITY,
     CONF_FORCE_DISCHARGE_POWER_ENTITY,
     CONF_HYSTERESIS_P,
@@ -29,6 +31,7 @@ from custom_components.battery_optimizer.inverters.base import (
     SELF_USE,
     InverterCommand,
     InverterRateLimitedError,
+    InverterUnavailableError,
     InverterWriteError,
     Reason,
 )
@@ -274,6 +277,36 @@ async def test_failed_write_is_retried_once_then_reported(
     assert fake.writes == [command, command, command]
     assert fake.command.mode is FC
     assert _issue(hass, "control_write_failed") is None
+
+
+async def test_a_refused_key_asks_for_a_new_one_and_warns_once(
+    hass: HomeAssistant,
+    entry: MockConfigEntry,
+    feed: PlanFeed,
+    fake: FakeInverter,
+    frozen_now: FrozenDateTimeFactory,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """Fox Cloud refusing the key starts re-authentication, not a repair issue."""
+    hass.config_entries.async_update_entry(
+        entry,
+        data={**entry.data, CONF_API_KEY: "old-key", CONF_DEVICE_SERIAL: "60BH372"},
+    )
+    feed.plan = make_plan([FC, FC, SU])
+    refused = InverterUnavailableError(Reason.INVALID_AUTH, "errno 40256")
+    fake.failures = [refused] * 4
+    await _replan(hass, entry)
+    await _switch(hass, True)
+    await advance(hass, frozen_now, 5 * MINUTE)
+    await hass.async_block_till_done()
+
+    flows = hass.config_entries.flow.async_progress_by_handler(DOMAIN)
+    assert [flow["context"]["source"] for flow in flows] == [SOURCE_REAUTH]
+    assert _issue(hass, "control_write_failed") is None
+    warnings = [r for r in caplog.records if r.levelname == "WARNING"]
+    assert len([r for r in warnings if "Could not set the inverter" in r.message]) == 1
+    # A refused key is not tried twice at once; once more after the wait.
+    assert len(fake.writes) == 2
 
 
 async def test_one_failure_then_success_raises_nothing(

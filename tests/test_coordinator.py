@@ -54,6 +54,9 @@ from .conftest import (
     state_of,
 )
 
+# Some diagnostic sensors start disabled; these tests read them.
+pytestmark = pytest.mark.usefixtures("entity_registry_enabled_by_default")
+
 REPLAN = timedelta(minutes=5)
 # 01:37 on 28 December: 0.23p/kWh, so the plan charges from the grid now.
 CHEAP_NOW = datetime(2022, 12, 28, 1, 37, tzinfo=UTC)

@@ -11,7 +11,7 @@ from homeassistant.config_entries import ConfigEntryState
 from homeassistant.const import STATE_UNAVAILABLE
 from homeassistant.core import HomeAssistant
 from homeassistant.data_entry_flow import FlowResultType
-from homeassistant.helpers import issue_registry as ir
+from homeassistant.helpers import entity_registry as er, issue_registry as ir
 import pytest
 from pytest_homeassistant_custom_component.common import MockConfigEntry
 
@@ -47,6 +47,7 @@ from .conftest import (
     NOW,
     TITLE,
     FakeOctopus,
+    entity_id as conftest_entity_id,
     entry_data,
     entry_options,
     price_at,
@@ -312,3 +313,24 @@ async def test_removing_the_entry_deletes_its_stored_files(
 
     assert history_key not in hass_storage
     assert prices_key not in hass_storage
+
+
+async def test_rarely_needed_diagnostics_start_disabled(
+    hass: HomeAssistant, init_integration: MockConfigEntry
+) -> None:
+    """Solve time, last plan and price coverage are registered but off until enabled."""
+    registry = er.async_get(hass)
+    for key in ("solve_time", "last_plan", "price_coverage"):
+        entity_id = conftest_entity_id(hass, "sensor", key)
+        entry = registry.async_get(entity_id)
+        assert entry is not None
+        assert entry.disabled_by is er.RegistryEntryDisabler.INTEGRATION, key
+        assert hass.states.get(entity_id) is None, key
+    # The diagnostics a user acts on stay on.
+    assert (
+        hass.states.get(conftest_entity_id(hass, "sensor", "solver_status")) is not None
+    )
+    assert (
+        hass.states.get(conftest_entity_id(hass, "binary_sensor", "problem"))
+        is not None
+    )

@@ -35,6 +35,9 @@ from .conftest import (
     state_of,
 )
 
+# Some diagnostic sensors start disabled; these tests read them.
+pytestmark = pytest.mark.usefixtures("entity_registry_enabled_by_default")
+
 UNITS = {
     "recommended_charge_current": "A",
     "recommended_battery_power": "kW",

@@ -6,12 +6,11 @@ from collections.abc import Mapping
 from datetime import datetime, timedelta
 import logging
 import math
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from homeassistant.components.sensor import SensorDeviceClass
 from homeassistant.config_entries import (
     SOURCE_RECONFIGURE,
-    ConfigEntry,
     ConfigFlow,
     ConfigFlowResult,
     OptionsFlow,
@@ -129,6 +128,9 @@ from .forecasts.octopus_energy import find_rate_entities
 from .inverter import async_validate_fox_cloud, foxess_entities_from_data
 from .inverters.base import InverterError, Reason
 from .inverters.foxess_modbus import FOXESS_MODBUS_DOMAIN
+
+if TYPE_CHECKING:
+    from .coordinator import BatteryOptimizerConfigEntry
 from .tariffs.octopus import (
     OctopusClient,
     OctopusConnectionError,
@@ -344,6 +346,14 @@ FOX_CLOUD_SCHEMA = vol.Schema(
             TextSelectorConfig(type=TextSelectorType.PASSWORD)
         ),
         vol.Required(CONF_DEVICE_SERIAL): TextSelector(),
+    }
+)
+
+REAUTH_SCHEMA = vol.Schema(
+    {
+        vol.Required(CONF_API_KEY): TextSelector(
+            TextSelectorConfig(type=TextSelectorType.PASSWORD)
+        ),
     }
 )
 
@@ -565,7 +575,7 @@ class BatteryOptimizerConfigFlow(ConfigFlow, domain=DOMAIN):
     @staticmethod
     @callback
     def async_get_options_flow(
-        config_entry: ConfigEntry,
+        config_entry: BatteryOptimizerConfigEntry,
     ) -> BatteryOptimizerOptionsFlow:
         """Return the options flow for an entry."""
         return BatteryOptimizerOptionsFlow()
@@ -679,6 +689,37 @@ class BatteryOptimizerConfigFlow(ConfigFlow, domain=DOMAIN):
             data_schema=self.add_suggested_values_to_schema(
                 FOX_CLOUD_SCHEMA, user_input or self._current_data()
             ),
+            errors=errors,
+        )
+
+    async def async_step_reauth(
+        self, entry_data: Mapping[str, Any]
+    ) -> ConfigFlowResult:
+        """Fox ESS Cloud refused the API key: ask for a new one."""
+        return await self.async_step_reauth_confirm()
+
+    async def async_step_reauth_confirm(
+        self, user_input: dict[str, Any] | None = None
+    ) -> ConfigFlowResult:
+        """Ask for the new Fox ESS Cloud API key and test it on the entry's inverter."""
+        entry = self._get_reauth_entry()
+        errors: dict[str, str] = {}
+        if user_input is not None:
+            api_key = user_input[CONF_API_KEY].strip()
+            errors = await async_check_fox_cloud(
+                self.hass, api_key, entry.data[CONF_DEVICE_SERIAL]
+            )
+            if not errors:
+                return self.async_update_reload_and_abort(
+                    entry, data_updates={CONF_API_KEY: api_key}
+                )
+        return self.async_show_form(
+            step_id="reauth_confirm",
+            data_schema=REAUTH_SCHEMA,
+            description_placeholders={
+                "title": entry.title,
+                "serial": entry.data[CONF_DEVICE_SERIAL],
+            },
             errors=errors,
         )
 

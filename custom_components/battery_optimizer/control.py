@@ -98,6 +98,7 @@ class ControlLoop:
         self._held: InverterCommand | None = None
         self.writes = 0
         self._failed: tuple[InverterCommand, datetime] | None = None
+        self._failing = False
         # Cycles, manual commands and shutdown must never interleave their writes.
         self._lock = asyncio.Lock()
         self._unsubs: list[CALLBACK_TYPE] = []
@@ -221,6 +222,9 @@ class ControlLoop:
             self._failed = None
             self._schedule_until(command)
             self._clear_issues()
+            if self._failing:
+                self._failing = False
+                _LOGGER.info("The inverter takes commands again (%s)", command.mode)
             return
         self._failed = (command, self._retry_time(outcome, now))
         self._raise_issue(command, outcome)
@@ -300,17 +304,24 @@ class ControlLoop:
     def _raise_issue(self, command: InverterCommand, outcome: DriveOutcome) -> None:
         error = outcome.error
         reason = error.reason if error is not None else Reason.WRITE_FAILED
-        key = ISSUE_CONTROL_WRITE_FAILED
-        if reason in RATE_LIMIT_REASONS:
-            key = ISSUE_CONTROL_RATE_LIMITED
-        elif reason in QUOTA_REASONS:
-            key = ISSUE_CONTROL_QUOTA
-        _LOGGER.warning(
+        # One warning per outage; the retries that follow stay at debug level.
+        log = _LOGGER.debug if self._failing else _LOGGER.warning
+        self._failing = True
+        log(
             "Could not set the inverter to %s after %s writes: %s",
             command.mode,
             outcome.writes,
             error,
         )
+        if reason is Reason.INVALID_AUTH:
+            # Only a new key helps: Home Assistant asks the user for it.
+            self.entry.async_start_reauth(self.hass)
+            return
+        key = ISSUE_CONTROL_WRITE_FAILED
+        if reason in RATE_LIMIT_REASONS:
+            key = ISSUE_CONTROL_RATE_LIMITED
+        elif reason in QUOTA_REASONS:
+            key = ISSUE_CONTROL_QUOTA
         ir.async_create_issue(
             self.hass,
             DOMAIN,

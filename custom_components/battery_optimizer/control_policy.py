@@ -261,6 +261,8 @@ async def async_drive(driver: InverterDriver, command: InverterCommand) -> Drive
             # Retrying at once cannot help an invalid command or a closed quota.
             return DriveOutcome(writes, err)
         except InverterError as err:
+            if err.reason is Reason.INVALID_AUTH:
+                return DriveOutcome(writes, err)  # the same key fails again
             error = err
             continue
         if driver.matches(state, command):

@@ -228,6 +228,7 @@ SENSORS: tuple[BatteryOptimizerSensorDescription, ...] = (
     BatteryOptimizerSensorDescription(
         key="solve_time",
         translation_key="solve_time",
+        entity_registry_enabled_default=False,
         device_class=SensorDeviceClass.DURATION,
         native_unit_of_measurement=UnitOfTime.MILLISECONDS,
         state_class=SensorStateClass.MEASUREMENT,
@@ -238,6 +239,7 @@ SENSORS: tuple[BatteryOptimizerSensorDescription, ...] = (
     BatteryOptimizerSensorDescription(
         key="last_plan",
         translation_key="last_plan",
+        entity_registry_enabled_default=False,
         device_class=SensorDeviceClass.TIMESTAMP,
         entity_category=EntityCategory.DIAGNOSTIC,
         value_fn=lambda r: r.generated_at,
@@ -245,6 +247,7 @@ SENSORS: tuple[BatteryOptimizerSensorDescription, ...] = (
     BatteryOptimizerSensorDescription(
         key="price_coverage",
         translation_key="price_coverage",
+        entity_registry_enabled_default=False,
         native_unit_of_measurement=PERCENTAGE,
         state_class=SensorStateClass.MEASUREMENT,
         suggested_display_precision=0,
