@@ -574,6 +574,37 @@ async def test_same_battery_twice_aborts(hass: HomeAssistant) -> None:
     assert len(hass.config_entries.async_entries(DOMAIN)) == 1
 
 
+@pytest.mark.usefixtures("mock_setup_entry", "mock_products", "mock_rates")
+async def test_battery_is_known_by_its_registry_id_across_renames(
+    hass: HomeAssistant, entity_registry: er.EntityRegistry
+) -> None:
+    """Renaming the SoC sensor does not let a second entry claim the battery."""
+    registered = entity_registry.async_get_or_create(
+        "sensor", "foxess_modbus", "battery_soc_registered"
+    )
+    hass.states.async_set(registered.entity_id, "55")
+    result = await _start(hass)
+    result = await _configure(
+        hass, result, {CONF_REGION: "C", CONF_EXPORT_TYPE: EXPORT_NONE}
+    )
+    result = await _battery_then_no_inverter(
+        hass, result, {**BATTERY_INPUT, CONF_SOC_ENTITY: registered.entity_id}
+    )
+    assert result["type"] is FlowResultType.CREATE_ENTRY
+    assert result["result"].unique_id == registered.id
+
+    renamed = "sensor.house_battery_soc"
+    entity_registry.async_update_entity(registered.entity_id, new_entity_id=renamed)
+    hass.states.async_set(renamed, "55")
+    result = await _start(hass)
+    result = await _configure(
+        hass, result, {CONF_REGION: "C", CONF_EXPORT_TYPE: EXPORT_NONE}
+    )
+    result = await _configure(hass, result, {**BATTERY_INPUT, CONF_SOC_ENTITY: renamed})
+    assert result["type"] is FlowResultType.ABORT
+    assert result["reason"] == "already_configured"
+
+
 async def test_options_flow(hass: HomeAssistant) -> None:
     """Options show the defaults, reject crossed thresholds and store whole units."""
     entry = _entry()

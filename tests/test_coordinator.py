@@ -275,8 +275,13 @@ async def test_unusable_soc_at_start(
     assert result.soc_pct is None
     assert result.plan is None
     assert result.recommendation.mode is Mode.SELF_USE
-    assert _issue(hass, SOC_ISSUE) is not None
     assert state_of(hass, "binary_sensor", "problem").state == STATE_ON
+    # A repair only once it has stayed unusable as long as a reading may age.
+    for _ in range(3):
+        assert _issue(hass, SOC_ISSUE) is None
+        await advance(hass, frozen_now, REPLAN)
+    await advance(hass, frozen_now, REPLAN)
+    assert _issue(hass, SOC_ISSUE) is not None
 
 
 async def test_soc_entity_missing_at_start(
@@ -295,7 +300,19 @@ async def test_soc_entity_missing_at_start(
     problem = state_of(hass, "binary_sensor", "problem")
     assert problem.state == STATE_ON
     assert problem.attributes["problems"] == ["soc_unavailable", "no_plan"]
-    assert _issue(hass, SOC_ISSUE) is not None
+    assert _issue(hass, SOC_ISSUE) is None
+
+
+async def test_soc_entity_that_loads_late_raises_no_issue(
+    hass: HomeAssistant,
+    frozen_now: FrozenDateTimeFactory,
+    octopus: FakeOctopus,
+    mock_config_entry: MockConfigEntry,
+) -> None:
+    """An inverter integration set up after this one is no fault; a lasting gap is."""
+    await setup_entry(hass, mock_config_entry)
+    await advance(hass, frozen_now, REPLAN)
+    assert _issue(hass, SOC_ISSUE) is None
 
     set_inverter_states(hass)
     await hass.async_block_till_done()

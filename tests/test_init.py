@@ -23,6 +23,7 @@ from custom_components.battery_optimizer.const import (
     CONF_IMPORT_PRODUCT,
     CONF_PRICE_SOURCE,
     CONF_RATE_ENTITIES,
+    CONF_SOC_ENTITY,
     DOMAIN,
     ISSUE_SOC_UNAVAILABLE,
     PRICE_SOURCE_DEMO,
@@ -334,3 +335,48 @@ async def test_rarely_needed_diagnostics_start_disabled(
         hass.states.get(conftest_entity_id(hass, "binary_sensor", "problem"))
         is not None
     )
+
+
+async def test_an_entry_keyed_by_entity_id_moves_to_the_registry_id(
+    hass: HomeAssistant,
+    frozen_now: FrozenDateTimeFactory,
+    octopus: FakeOctopus,
+    inverter_states: None,
+) -> None:
+    """Entries made before 1.2 get the SoC sensor's registry id as unique id."""
+    registered = er.async_get(hass).async_get_or_create(
+        "sensor", "foxess_modbus", "battery_soc_migrate"
+    )
+    data = entry_data()
+    data[CONF_SOC_ENTITY] = registered.entity_id
+    hass.states.async_set(registered.entity_id, "55")
+    entry = MockConfigEntry(
+        domain=DOMAIN,
+        title=TITLE,
+        unique_id=registered.entity_id,
+        data=data,
+        options=entry_options(),
+        version=1,
+        minor_version=1,
+    )
+    await setup_entry(hass, entry)
+
+    assert entry.state is ConfigEntryState.LOADED
+    assert entry.unique_id == registered.id
+    assert entry.minor_version == 2
+
+
+async def test_an_entry_from_a_newer_version_is_not_loaded(
+    hass: HomeAssistant, octopus: FakeOctopus, inverter_states: None
+) -> None:
+    entry = MockConfigEntry(
+        domain=DOMAIN,
+        title=TITLE,
+        data=entry_data(),
+        options=entry_options(),
+        version=2,
+    )
+    entry.add_to_hass(hass)
+    await hass.config_entries.async_setup(entry.entry_id)
+    await hass.async_block_till_done()
+    assert entry.state is ConfigEntryState.MIGRATION_ERROR

@@ -10,6 +10,7 @@ from homeassistant.helpers.event import async_track_state_change_event
 from homeassistant.helpers.typing import ConfigType
 from homeassistant.util import dt as dt_util
 
+from .config_flow import battery_unique_id
 from .const import (
     CONF_EXPORT_RATE_ENTITIES,
     CONF_PRICE_SOURCE,
@@ -119,6 +120,21 @@ async def _async_price_client(
         client = OctopusEnergyEntitiesClient(hass, import_ids, export_ids)
         return client, [*import_ids, *export_ids]
     return OctopusClient(async_get_clientsession(hass)), []
+
+
+async def async_migrate_entry(
+    hass: HomeAssistant, entry: BatteryOptimizerConfigEntry
+) -> bool:
+    """Bring an entry made by an older version up to date."""
+    if entry.version > 1:
+        return False  # made by a newer version: nothing here can read it
+    if entry.minor_version < 2:
+        hass.config_entries.async_update_entry(
+            entry,
+            unique_id=battery_unique_id(hass, entry.data[CONF_SOC_ENTITY]),
+            minor_version=2,
+        )
+    return True
 
 
 async def async_unload_entry(

@@ -26,6 +26,7 @@ from homeassistant.const import (
 )
 from homeassistant.core import HomeAssistant, callback
 from homeassistant.data_entry_flow import section
+from homeassistant.helpers import entity_registry as er
 from homeassistant.helpers.aiohttp_client import async_get_clientsession
 from homeassistant.helpers.selector import (
     DeviceSelector,
@@ -405,6 +406,16 @@ OPTIONS_SCHEMA = vol.Schema(
 )
 
 
+def battery_unique_id(hass: HomeAssistant, soc_entity_id: str) -> str:
+    """The entry's unique id: the state of charge sensor's registry id.
+
+    It stays the same when the user renames the sensor; a sensor without a
+    registry entry has nothing steadier than its entity id.
+    """
+    registered = er.async_get(hass).async_get(soc_entity_id)
+    return registered.id if registered is not None else soc_entity_id
+
+
 def entry_title(region: str) -> str:
     """Return the default entry title for an Agile region."""
     return f"Battery Optimizer ({REGIONS[region]})"
@@ -566,6 +577,8 @@ class BatteryOptimizerConfigFlow(ConfigFlow, domain=DOMAIN):
     """Set up one optimizer per battery: tariff, then the battery itself."""
 
     VERSION = 1
+    # 1.2: the unique id is the battery sensor's registry id, not its entity id.
+    MINOR_VERSION = 2
 
     def __init__(self) -> None:
         """Start with no tariff chosen."""
@@ -766,13 +779,14 @@ class BatteryOptimizerConfigFlow(ConfigFlow, domain=DOMAIN):
 
     async def _async_claim_battery(self, soc_entity_id: str) -> None:
         """Abort if another entry already optimises this battery."""
+        unique_id = battery_unique_id(self.hass, soc_entity_id)
         # Keeping the same battery must not collide with the entry being changed.
         if (
             self.source == SOURCE_RECONFIGURE
-            and soc_entity_id == self._get_reconfigure_entry().unique_id
+            and unique_id == self._get_reconfigure_entry().unique_id
         ):
             return
-        await self.async_set_unique_id(soc_entity_id)
+        await self.async_set_unique_id(unique_id)
         self._abort_if_unique_id_configured()
 
     async def _async_finish(self, data: dict[str, Any]) -> ConfigFlowResult:
@@ -787,7 +801,10 @@ class BatteryOptimizerConfigFlow(ConfigFlow, domain=DOMAIN):
         if title == entry_title(entry.data[CONF_REGION]):
             title = entry_title(data[CONF_REGION])
         return self.async_update_reload_and_abort(
-            entry, unique_id=soc_entity_id, title=title, data=data
+            entry,
+            unique_id=battery_unique_id(self.hass, soc_entity_id),
+            title=title,
+            data=data,
         )
 
 

@@ -246,6 +246,7 @@ class PlanCoordinator(DataUpdateCoordinator[PlanResult]):
         )
         self.prices = prices
         self._last_soc: _SocReading | None = None
+        self._first_update: datetime | None = None
         self._history_store = history_store(hass, entry.entry_id)
         self.history: list[dict[str, Any]] = []
         self.forecasts = ForecastReader(hass, entry)
@@ -260,8 +261,10 @@ class PlanCoordinator(DataUpdateCoordinator[PlanResult]):
         """Gather the inputs and solve the plan in the executor."""
         now = dt_util.utcnow()
         entry = self.config_entry
+        if self._first_update is None:
+            self._first_update = now
         soc_pct, soc_stale = self._read_soc(now)
-        self._update_soc_issue(soc_stale)
+        self._update_soc_issue(now, soc_stale)
         settings = settings_from_entry(entry)
         price_data = self.prices.data
         horizon = timedelta(
@@ -406,10 +409,15 @@ class PlanCoordinator(DataUpdateCoordinator[PlanResult]):
             ),
         )
 
-    def _update_soc_issue(self, stale: bool) -> None:
+    def _update_soc_issue(self, now: datetime, stale: bool) -> None:
         issue_id = f"{ISSUE_SOC_UNAVAILABLE}_{self.config_entry.entry_id}"
         if not stale:
             ir.async_delete_issue(self.hass, DOMAIN, issue_id)
+            return
+        # An inverter integration that loads after this one is not a fault:
+        # without any reading yet, the silence counts from the first plan.
+        missing_since = self._last_soc.at if self._last_soc else self._first_update
+        if missing_since is not None and now - missing_since <= SOC_STALE_AFTER:
             return
         ir.async_create_issue(
             self.hass,
