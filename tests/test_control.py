@@ -10,7 +10,7 @@ from freezegun.api import FrozenDateTimeFactory
 from homeassistant.config_entries import SOURCE_REAUTH
 from homeassistant.const import CONF_API_KEY, EVENT_HOMEASSISTANT_STOP
 from homeassistant.core import HomeAssistant, ServiceCall
-from homeassistant.exceptions import ServiceValidationError
+from homeassistant.exceptions import HomeAssistantError, ServiceValidationError
 from homeassistant.helpers import issue_registry as ir
 import pytest
 from pytest_homeassistant_custom_component.common import MockConfigEntry
@@ -260,7 +260,10 @@ async def test_failed_write_is_retried_once_then_reported(
     feed.plan = make_plan([FC, SU])
     fake.failures = [InverterWriteError(Reason.WRITE_FAILED, "bus timeout")] * 2
     await _replan(hass, entry)
-    await _switch(hass, True)
+    # The user who turned control on hears that the inverter did not take it.
+    with pytest.raises(HomeAssistantError) as failed:
+        await _switch(hass, True)
+    assert failed.value.translation_key == "inverter_command_failed"
     command = forced(FC, FIRST_END, CHARGE_KW, 65.0)
     assert fake.calls == [("read", None), command, command]
     issue = _issue(hass, "control_write_failed")
@@ -296,7 +299,10 @@ async def test_a_refused_key_asks_for_a_new_one_and_warns_once(
     refused = InverterUnavailableError(Reason.INVALID_AUTH, "errno 40256")
     fake.failures = [refused] * 4
     await _replan(hass, entry)
-    await _switch(hass, True)
+    # The user who turned control on hears that the inverter did not take it.
+    with pytest.raises(HomeAssistantError) as failed:
+        await _switch(hass, True)
+    assert failed.value.translation_key == "inverter_command_failed"
     await advance(hass, frozen_now, 5 * MINUTE)
     await hass.async_block_till_done()
 
@@ -329,7 +335,10 @@ async def test_write_that_does_not_read_back_is_reported(
     feed.plan = make_plan([HOLD, SU])
     fake.ignore_writes = True
     await _replan(hass, entry)
-    await _switch(hass, True)
+    # The user who turned control on hears that the inverter did not take it.
+    with pytest.raises(HomeAssistantError) as failed:
+        await _switch(hass, True)
+    assert failed.value.translation_key == "inverter_command_failed"
     hold = ("apply", InverterCommand(HOLD, FIRST_END))
     read = ("read", None)
     assert fake.calls == [read, hold, read, hold, read]
@@ -343,7 +352,10 @@ async def test_rate_limit_is_reported_without_retrying_at_once(
     feed.plan = make_plan([HOLD, SU])
     fake.failures = [InverterRateLimitedError(Reason.RATE_LIMITED, "errno 40400")]
     await _replan(hass, entry)
-    await _switch(hass, True)
+    # The user who turned control on hears that the inverter did not take it.
+    with pytest.raises(HomeAssistantError) as failed:
+        await _switch(hass, True)
+    assert failed.value.translation_key == "inverter_command_failed"
     assert len(fake.writes) == 1
     assert _issue(hass, "control_rate_limited") is not None
     assert _issue(hass, "control_write_failed") is None
@@ -607,3 +619,23 @@ async def test_foxess_modbus_entities_are_driven_in_order(
             {"entity_id": "select.work_mode", "option": "Self Use"},
         )
     ]
+
+
+async def test_set_mode_and_resume_say_when_the_inverter_does_not_take_them(
+    hass: HomeAssistant, entry: MockConfigEntry, fake: FakeInverter
+) -> None:
+    """A manual command that does not reach the inverter fails the action."""
+    fake.failures = [InverterWriteError(Reason.WRITE_FAILED, "bus timeout")] * 4
+    with pytest.raises(HomeAssistantError) as failed:
+        await _set_mode(hass, mode="hold", duration={"hours": 1})
+    assert failed.value.translation_key == "inverter_command_failed"
+    assert failed.value.translation_placeholders == {
+        "mode": "hold",
+        "error": "bus timeout",
+    }
+    # Nothing is left pending: the user decides whether to ask again.
+    assert _control(entry).override is None
+
+    fake.failures = []
+    await _set_mode(hass, mode="hold", duration={"hours": 1})
+    assert fake.command.mode is HOLD

@@ -23,6 +23,7 @@ from homeassistant.core import (
     HomeAssistant,
     callback,
 )
+from homeassistant.exceptions import HomeAssistantError
 from homeassistant.helpers import issue_registry as ir
 from homeassistant.helpers.event import (
     async_track_point_in_utc_time,
@@ -144,12 +145,18 @@ class ControlLoop:
             or (self.applied is not None and self.applied.is_forced)
         )
 
-    async def async_set_enabled(self, enabled: bool) -> None:
-        """Switch automatic control on or off, and act on it at once."""
+    async def async_set_enabled(self, enabled: bool, *, report: bool = True) -> None:
+        """Switch automatic control on or off, and act on it at once.
+
+        With `report`, an inverter that does not take the command raises a
+        translated HomeAssistantError for the user who asked.
+        """
         self.enabled = enabled
         self._failed = None
         self._notify()
-        await self.async_cycle(full=True)
+        failure = await self.async_cycle(full=True)
+        if report:
+            _raise_failure(failure)
 
     async def async_set_override(
         self, command: InverterCommand, until: datetime
@@ -159,14 +166,20 @@ class ControlLoop:
         self._held = None
         self._failed = None
         self._notify()
-        await self.async_cycle(full=True)
+        failure = await self.async_cycle(full=True)
+        if failure is not None:
+            # Told it failed, the user decides whether to ask again.
+            self.override = None
+            self._failed = None
+            self._notify()
+        _raise_failure(failure)
 
     async def async_resume(self) -> None:
         """End a manual command: the plan (or Self Use when off) takes over."""
         self.override = None
         self._failed = None
         self._notify()
-        await self.async_cycle(full=True)
+        _raise_failure(await self.async_cycle(full=True))
 
     def wanted(self, now: datetime) -> InverterCommand | None:
         """The command for `now`; None when the loop leaves the inverter alone."""
@@ -194,26 +207,31 @@ class ControlLoop:
             self.settings,
         )
 
-    async def async_cycle(self, *, full: bool) -> None:
-        """Decide and drive; `full` reads the inverter even if nothing changed here."""
+    async def async_cycle(self, *, full: bool) -> Failure | None:
+        """Decide and drive; `full` reads the inverter even if nothing changed here.
+
+        Returns what failed, if the inverter did not take the command.
+        """
         if self._stopped:
-            return
+            return None
         async with self._lock:
             now = dt_util.utcnow()
             command = self.wanted(now)
             if command is None:
-                return
+                return None
             if not full and command == self.applied:
-                return
+                return None
             if (
                 self._failed is not None
                 and self._failed[0] == command
                 and now < self._failed[1]
             ):
-                return
-            await self._async_drive(command, now)
+                return None
+            return await self._async_drive(command, now)
 
-    async def _async_drive(self, command: InverterCommand, now: datetime) -> None:
+    async def _async_drive(
+        self, command: InverterCommand, now: datetime
+    ) -> Failure | None:
         outcome = await async_drive(self.driver, command)
         self.writes += outcome.writes
         if outcome.ok:
@@ -225,9 +243,10 @@ class ControlLoop:
             if self._failing:
                 self._failing = False
                 _LOGGER.info("The inverter takes commands again (%s)", command.mode)
-            return
+            return None
         self._failed = (command, self._retry_time(outcome, now))
         self._raise_issue(command, outcome)
+        return Failure(command, outcome)
 
     def _retry_time(self, outcome: DriveOutcome, now: datetime) -> datetime:
         retry_after = getattr(outcome.error, "retry_after", None)
@@ -335,6 +354,28 @@ class ControlLoop:
                 "error": str(error),
             },
         )
+
+
+@dataclass(frozen=True, slots=True)
+class Failure:
+    """A command the inverter did not take, and why."""
+
+    command: InverterCommand
+    outcome: DriveOutcome
+
+
+def _raise_failure(failure: Failure | None) -> None:
+    """Tell the user who asked that the inverter did not take the command."""
+    if failure is None:
+        return
+    raise HomeAssistantError(
+        translation_domain=DOMAIN,
+        translation_key="inverter_command_failed",
+        translation_placeholders={
+            "mode": failure.command.mode.value,
+            "error": str(failure.outcome.error or "no answer"),
+        },
+    )
 
 
 def control_of(entry: BatteryOptimizerConfigEntry) -> ControlLoop | None:

@@ -49,7 +49,9 @@ class AutomaticControlSwitch(BatteryOptimizerEntity, SwitchEntity, RestoreEntity
         if last is not None and last.state == STATE_ON:
             # Driving the inverter must not hold up the platform's setup.
             self._control.entry.async_create_task(
-                self.hass, self._control.async_set_enabled(True), "restore control"
+                self.hass,
+                self._control.async_set_enabled(True, report=False),
+                "restore control",
             )
 
     @callback
