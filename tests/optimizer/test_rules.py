@@ -3,9 +3,6 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
-import subprocess
-import sys
 
 import pytest
 
@@ -275,26 +272,3 @@ def test_terminal_value(
     assert terminal_value_p_per_kwh(
         make_inputs(prices, terminal_p=given_p)
     ) == pytest.approx(expected_p)
-
-
-def test_rules_import_neither_pulp_nor_homeassistant() -> None:
-    # The parent integration package imports Home Assistant, so it is stubbed
-    # to load the optimizer package alone, the way the executor job needs it.
-    code = (
-        "import sys, types\n"
-        "for name, path in (('custom_components', 'custom_components'),\n"
-        "        ('custom_components.battery_optimizer', 'custom_components/battery_optimizer')):\n"
-        "    module = types.ModuleType(name)\n"
-        "    module.__path__ = [path]\n"
-        "    sys.modules[name] = module\n"
-        "import custom_components.battery_optimizer.optimizer.rules\n"
-        "print(sorted(m for m in ('pulp', 'homeassistant') if m in sys.modules))\n"
-    )
-    result = subprocess.run(
-        [sys.executable, "-c", code],
-        capture_output=True,
-        text=True,
-        check=True,
-        cwd=Path(__file__).resolve().parents[2],
-    )
-    assert result.stdout.strip() == "[]"
