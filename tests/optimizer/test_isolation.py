@@ -37,7 +37,8 @@ def _loaded_after(imports: str) -> list[str]:
         check=True,
         cwd=ROOT,
     )
-    return eval(result.stdout.strip())
+    loaded: list[str] = json.loads(result.stdout)
+    return loaded
 
 
 def test_every_optimizer_module_imports_without_home_assistant() -> None:
