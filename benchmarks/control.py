@@ -26,7 +26,7 @@ isolate_optimizer()
 
 from benchmarks._align import align  # noqa: E402
 from benchmarks._data import DATA_DIR  # noqa: E402
-from custom_components.battery_optimizer.control_policy import (  # noqa: E402
+from custom_components.battery_optimizer.control.policy import (  # noqa: E402
     ControlSettings,
     async_drive,
     decide,

@@ -15,12 +15,12 @@ from pytest_homeassistant_custom_component.common import (
     mock_restore_cache,
 )
 
-from custom_components.battery_optimizer.control import control_of
+from custom_components.battery_optimizer.control.loop import control_of
 from custom_components.battery_optimizer.optimizer.model import Mode
 from custom_components.battery_optimizer.switch import PARALLEL_UPDATES
 
 from .conftest import ENTRY_ID, SLOT, FakeOctopus, setup_entry
-from .control_fixtures import (
+from .control.fixtures import (
     CHARGE_KW,
     FIRST_END,
     RELEASE,

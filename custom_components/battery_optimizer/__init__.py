@@ -22,7 +22,7 @@ from .const import (
     PRICE_SOURCE_DEMO,
     PRICE_SOURCE_OCTOPUS_ENERGY,
 )
-from .control import CONTROL_ISSUES, ControlLoop, control_of
+from .control.loop import CONTROL_ISSUES, ControlLoop, control_of
 from .coordinator import (
     BatteryOptimizerConfigEntry,
     BatteryOptimizerData,

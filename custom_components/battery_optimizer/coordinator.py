@@ -76,7 +76,7 @@ from .states import state_float
 from .tariffs.prices import PriceCoordinator, PriceData
 
 if TYPE_CHECKING:
-    from .control import ControlLoop
+    from .control.loop import ControlLoop
     from .savings import SavingsCoordinator
 
 _LOGGER = logging.getLogger(__name__)

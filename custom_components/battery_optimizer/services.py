@@ -20,13 +20,13 @@ from homeassistant.util import dt as dt_util
 import voluptuous as vol
 
 from .const import DOMAIN
-from .control import control_of
-from .manual import manual_command
+from .control.loop import control_of
+from .control.manual import manual_command
 from .optimizer.model import Mode
 from .serialize import result_to_dict
 
 if TYPE_CHECKING:
-    from .control import ControlLoop
+    from .control.loop import ControlLoop
     from .coordinator import BatteryOptimizerConfigEntry
 
 ATTR_CONFIG_ENTRY = "config_entry"

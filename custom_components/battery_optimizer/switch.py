@@ -10,7 +10,7 @@ from homeassistant.core import HomeAssistant, callback
 from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 from homeassistant.helpers.restore_state import RestoreEntity
 
-from .control import ControlLoop, control_of
+from .control.loop import ControlLoop, control_of
 from .coordinator import BatteryOptimizerConfigEntry
 from .entity import BatteryOptimizerEntity
 

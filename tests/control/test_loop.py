@@ -26,7 +26,7 @@ from custom_components.battery_optimizer.const import (
     INVERTER_FOXESS_MODBUS,
     INVERTER_SIMULATED,
 )
-from custom_components.battery_optimizer.control import ControlLoop, control_of
+from custom_components.battery_optimizer.control.loop import ControlLoop, control_of
 from custom_components.battery_optimizer.inverters.base import (
     SELF_USE,
     InverterCommand,
@@ -38,7 +38,7 @@ from custom_components.battery_optimizer.inverters.base import (
 from custom_components.battery_optimizer.inverters.simulated import SimulatedDriver
 from custom_components.battery_optimizer.optimizer.model import Mode
 
-from .conftest import (
+from ..conftest import (
     ENTRY_ID,
     NOW,
     SLOT,
@@ -47,7 +47,7 @@ from .conftest import (
     entity_id,
     setup_entry,
 )
-from .control_fixtures import (
+from .fixtures import (
     CHARGE_KW,
     FIRST_END,
     NO_BACKUP,

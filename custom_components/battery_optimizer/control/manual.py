@@ -7,23 +7,23 @@ from typing import TYPE_CHECKING
 
 from homeassistant.exceptions import ServiceValidationError
 
-from .const import (
+from ..const import (
     CONF_BATTERY_VOLTAGE_ENTITY,
     DEFAULT_NOMINAL_VOLTAGE_V,
     DOMAIN,
 )
-from .inverters.base import (
+from ..inverters.base import (
     MAX_COMMAND_DURATION,
     SELF_USE,
     InverterCommand,
     InverterCommandError,
     Reason,
 )
-from .optimizer.model import Mode
-from .states import state_float
+from ..optimizer.model import Mode
+from ..states import state_float
 
 if TYPE_CHECKING:
-    from .control import ControlLoop
+    from .loop import ControlLoop
 
 W_PER_KW = 1000
 SECONDS_PER_HOUR = 3600

@@ -33,7 +33,7 @@ from custom_components.battery_optimizer.optimizer.model import (
     Slot,
 )
 
-from .conftest import NOW, SLOT
+from ..conftest import NOW, SLOT
 
 FULL = Capabilities(
     remote_control=True,

@@ -1,6 +1,6 @@
 """Automatic control: carry the plan out through the inverter driver, safely.
 
-After every plan the loop decides the command for now (`control_policy.decide`)
+After every plan the loop decides the command for now (`policy.decide`)
 and drives it: read back, write only if different, verify, retry once, then a
 repair issue. Forced modes end at their `until`: the inverter may repeat a
 schedule daily, so the loop itself releases it then. A plan older than
@@ -31,7 +31,7 @@ from homeassistant.helpers.event import (
 )
 from homeassistant.util import dt as dt_util
 
-from .const import (
+from ..const import (
     CONF_HYSTERESIS_P,
     CONTROL_STALE_AFTER,
     CONTROL_TICK,
@@ -41,14 +41,14 @@ from .const import (
     ISSUE_CONTROL_RATE_LIMITED,
     ISSUE_CONTROL_WRITE_FAILED,
 )
-from .control_policy import ControlSettings, DriveOutcome, async_drive, decide
-from .coordinator import (
+from ..coordinator import (
     BatteryOptimizerConfigEntry,
     PlanCoordinator,
     battery_from_entry,
     site_from_entry,
 )
-from .inverters.base import SELF_USE, InverterCommand, InverterDriver, Reason
+from ..inverters.base import SELF_USE, InverterCommand, InverterDriver, Reason
+from .policy import ControlSettings, DriveOutcome, async_drive, decide
 
 _LOGGER = logging.getLogger(__name__)
 

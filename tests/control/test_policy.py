@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from custom_components.battery_optimizer.control_policy import (
+from custom_components.battery_optimizer.control.policy import (
     ControlSettings,
     async_drive,
     decide,
@@ -18,8 +18,8 @@ from custom_components.battery_optimizer.inverters.base import (
 )
 from custom_components.battery_optimizer.optimizer.model import Mode
 
-from .conftest import NOW
-from .control_fixtures import FIRST_END, FULL, NO_BACKUP, FakeInverter, make_plan
+from ..conftest import NOW
+from .fixtures import FIRST_END, FULL, NO_BACKUP, FakeInverter, make_plan
 
 SETTINGS = ControlSettings(
     capacity_kwh=10.0,

@@ -14,7 +14,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from .inverters.base import (
+from ..inverters.base import (
     MAX_COMMAND_DURATION,
     SELF_USE,
     Capabilities,
@@ -26,7 +26,7 @@ from .inverters.base import (
     InverterWriteError,
     Reason,
 )
-from .optimizer.model import Battery, Mode, Plan, Site, Slot
+from ..optimizer.model import Battery, Mode, Plan, Site, Slot
 
 # Flows below this are solver noise, not a decision.
 ACTIVE_KW = 0.05

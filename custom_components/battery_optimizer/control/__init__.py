@@ -1,0 +1,1 @@
+"""The control loop, its pure policy and manual commands."""
