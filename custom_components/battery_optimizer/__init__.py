@@ -30,7 +30,7 @@ from .coordinator import (
     history_store,
 )
 from .frontend import async_setup_card
-from .inverter import budget_store, create_driver
+from .inverters.factory import budget_store, create_driver
 from .savings import SavingsCoordinator
 from .services import async_setup_services
 from .tariffs.demo import DemoPriceClient

@@ -126,8 +126,8 @@ from .const import (
     SECTION_ADVANCED,
 )
 from .forecasts.octopus_energy import find_rate_entities
-from .inverter import async_validate_fox_cloud, foxess_entities_from_data
 from .inverters.base import InverterError, Reason
+from .inverters.factory import async_validate_fox_cloud, foxess_entities_from_data
 from .inverters.foxess_modbus import FOXESS_MODBUS_DOMAIN
 
 if TYPE_CHECKING:

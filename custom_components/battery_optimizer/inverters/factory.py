@@ -14,7 +14,7 @@ from homeassistant.helpers.aiohttp_client import async_get_clientsession
 from homeassistant.helpers.storage import Store
 from homeassistant.util import dt as dt_util
 
-from .const import (
+from ..const import (
     CONF_API_KEY,
     CONF_BATTERY_VOLTAGE_ENTITY,
     CONF_CAPACITY_KWH,
@@ -47,15 +47,15 @@ from .const import (
     INVERTER_FOXESS_MODBUS,
     INVERTER_SIMULATED,
 )
-from .inverters.base import InverterDriver
-from .inverters.fox_cloud import CallBudget, FoxCloudClient, FoxCloudDriver
-from .inverters.foxess_modbus import (
+from ..states import state_float
+from .base import InverterDriver
+from .fox_cloud import CallBudget, FoxCloudClient, FoxCloudDriver
+from .foxess_modbus import (
     FoxessModbusDriver,
     FoxessModbusEntities,
     find_foxess_modbus_entities,
 )
-from .inverters.simulated import SimulatedBattery, SimulatedDriver
-from .states import state_float
+from .simulated import SimulatedBattery, SimulatedDriver
 
 BUDGET_STORAGE_VERSION = 1
 # Where a simulated battery starts when the SoC sensor has no value yet.

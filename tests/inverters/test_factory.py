@@ -21,11 +21,11 @@ from custom_components.battery_optimizer.const import (
     INVERTER_NONE,
     INVERTER_SIMULATED,
 )
-from custom_components.battery_optimizer.inverter import create_driver
+from custom_components.battery_optimizer.inverters.factory import create_driver
 from custom_components.battery_optimizer.inverters.fox_cloud import FoxCloudDriver
 from custom_components.battery_optimizer.inverters.simulated import SimulatedDriver
 
-from .conftest import LOAD_ENTITY, SOC_ENTITY, entry_data, set_inverter_states
+from ..conftest import LOAD_ENTITY, SOC_ENTITY, entry_data, set_inverter_states
 
 HALF_HOUR = timedelta(minutes=30)
 
