@@ -58,7 +58,7 @@ from .const import (
     SOC_STALE_AFTER,
     SOLVER_TIME_LIMIT_S,
 )
-from .forecast_inputs import ForecastReader, Forecasts
+from .forecasts.reader import ForecastReader, Forecasts
 from .optimizer.horizon import slot_grid
 from .optimizer.model import (
     Battery,

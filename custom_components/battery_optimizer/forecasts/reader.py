@@ -11,7 +11,7 @@ from homeassistant.config_entries import ConfigEntry, ConfigEntryState
 from homeassistant.core import HomeAssistant
 from homeassistant.helpers import entity_registry as er
 
-from .const import (
+from ..const import (
     CONF_DAILY_LOAD_KWH,
     CONF_EV_POWER_ENTITY,
     CONF_LOAD_POWER_ENTITY,
@@ -20,13 +20,13 @@ from .const import (
     DEFAULT_DAILY_LOAD_KWH,
     PV_SOURCE_NONE,
 )
-from .forecasts.load import (
+from .load import (
     LoadForecast,
     async_house_kwh,
     forecast_error_kwh_per_day,
     forecast_load,
 )
-from .forecasts.solar import (
+from .solar import (
     FORECAST_SOLAR_DOMAIN,
     PvEstimate,
     PvForecast,

@@ -21,10 +21,10 @@ from custom_components.battery_optimizer.const import (
     CONF_PV_SOURCE,
     DOMAIN,
 )
-from custom_components.battery_optimizer.forecast_inputs import ForecastReader
+from custom_components.battery_optimizer.forecasts.reader import ForecastReader
 from custom_components.battery_optimizer.optimizer.horizon import slot_grid
 
-FIXTURES = Path(__file__).parent / "fixtures" / "forecasts"
+FIXTURES = Path(__file__).parents[1] / "fixtures" / "forecasts"
 # Solcast's fixture day is 10 June 2024 (BST): noon local is 11:00 UTC.
 NOW = datetime(2024, 6, 10, 10, 45, tzinfo=UTC)
 LOAD_ENTITY = "sensor.house_load"
@@ -139,7 +139,7 @@ async def test_load_history_is_read_every_30_minutes(hass: HomeAssistant) -> Non
     reading = AsyncMock(return_value=history)
     grid = slot_grid(NOW, timedelta(hours=12))
     with patch(
-        "custom_components.battery_optimizer.forecast_inputs.async_house_kwh", reading
+        "custom_components.battery_optimizer.forecasts.reader.async_house_kwh", reading
     ):
         forecasts = await reader.async_forecasts(grid, NOW)
         await reader.async_forecasts(grid, NOW + timedelta(minutes=5))
@@ -162,7 +162,7 @@ async def test_load_forecast_needs_the_recorder(hass: HomeAssistant) -> None:
     reader = ForecastReader(hass, entry)
     reading = AsyncMock()
     with patch(
-        "custom_components.battery_optimizer.forecast_inputs.async_house_kwh", reading
+        "custom_components.battery_optimizer.forecasts.reader.async_house_kwh", reading
     ):
         forecasts = await reader.async_forecasts(
             slot_grid(NOW, timedelta(hours=1)), NOW
@@ -181,7 +181,7 @@ async def test_a_recorder_fault_plans_with_the_flat_load(
     reader = ForecastReader(hass, entry)
     failing = AsyncMock(side_effect=RuntimeError("database is locked"))
     with patch(
-        "custom_components.battery_optimizer.forecast_inputs.async_house_kwh", failing
+        "custom_components.battery_optimizer.forecasts.reader.async_house_kwh", failing
     ):
         forecasts = await reader.async_forecasts(
             slot_grid(NOW, timedelta(hours=1)), NOW
@@ -200,7 +200,7 @@ async def test_forecast_sensors_are_looked_up_every_half_hour(
     hass.states.async_set(first, today["state"], today["attributes"])
     await reader.async_forecasts(grid, NOW)
     with patch(
-        "custom_components.battery_optimizer.forecast_inputs._platform_entities"
+        "custom_components.battery_optimizer.forecasts.reader._platform_entities"
     ) as scan:
         await reader.async_forecasts(grid, NOW + timedelta(minutes=5))
         scan.assert_not_called()
