@@ -101,7 +101,7 @@ from custom_components.battery_optimizer.tariffs.octopus import (
     OctopusResponseError,
     Rate,
 )
-from custom_components.battery_optimizer.tariffs.octopus_energy_client import (
+from custom_components.battery_optimizer.tariffs.octopus_energy import (
     ENTITIES_EXPORT_PRODUCT,
     ENTITIES_IMPORT_PRODUCT,
 )

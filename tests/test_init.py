@@ -34,7 +34,7 @@ from custom_components.battery_optimizer.tariffs.demo import (
     DEMO_IMPORT_PRODUCT,
 )
 from custom_components.battery_optimizer.tariffs.octopus import Rate, tariff_code
-from custom_components.battery_optimizer.tariffs.octopus_energy_client import (
+from custom_components.battery_optimizer.tariffs.octopus_energy import (
     ENTITIES_EXPORT_PRODUCT,
     ENTITIES_IMPORT_PRODUCT,
 )

@@ -35,7 +35,7 @@ from .savings import SavingsCoordinator
 from .services import async_setup_services
 from .tariffs.demo import DemoPriceClient
 from .tariffs.octopus import OctopusClient
-from .tariffs.octopus_energy_client import OctopusEnergyEntitiesClient
+from .tariffs.octopus_energy import OctopusEnergyEntitiesClient
 from .tariffs.prices import PriceClient, PriceCoordinator, price_store
 
 PLATFORMS: list[Platform] = [Platform.BINARY_SENSOR, Platform.SENSOR, Platform.SWITCH]

@@ -125,7 +125,6 @@ from .const import (
     REGIONS,
     SECTION_ADVANCED,
 )
-from .forecasts.octopus_energy import find_rate_entities
 from .inverters.base import InverterError, Reason
 from .inverters.factory import async_validate_fox_cloud, foxess_entities_from_data
 from .inverters.foxess_modbus import FOXESS_MODBUS_DOMAIN
@@ -138,9 +137,10 @@ from .tariffs.octopus import (
     OctopusNotFoundError,
     OctopusResponseError,
 )
-from .tariffs.octopus_energy_client import (
+from .tariffs.octopus_energy import (
     OctopusEnergyEntitiesClient,
     OctopusEnergyNoRatesError,
+    find_rate_entities,
 )
 from .tariffs.prices import PriceClient
 
