@@ -17,10 +17,7 @@ from homeassistant.util import dt as dt_util
 import pytest
 from pytest_homeassistant_custom_component.common import MockConfigEntry
 
-from custom_components.battery_optimizer import (
-    coordinator as coordinator_module,
-    planning,
-)
+from custom_components.battery_optimizer import coordinator as coordinator_module
 from custom_components.battery_optimizer.const import (
     DOMAIN,
     ISSUE_PRICE_COVERAGE,
@@ -38,6 +35,7 @@ from custom_components.battery_optimizer.optimizer.model import (
     PlanStatus,
 )
 from custom_components.battery_optimizer.optimizer.rules import plan_rules
+from custom_components.battery_optimizer.plan import solve as planning
 
 from .conftest import (
     AGILE_IMPORT,

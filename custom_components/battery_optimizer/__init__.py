@@ -31,7 +31,7 @@ from .coordinator import (
 )
 from .frontend import async_setup_card
 from .inverters.factory import budget_store, create_driver
-from .savings import SavingsCoordinator
+from .plan.savings import SavingsCoordinator
 from .services import async_setup_services
 from .tariffs.demo import DemoPriceClient
 from .tariffs.octopus import OctopusClient

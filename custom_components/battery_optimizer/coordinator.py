@@ -71,13 +71,13 @@ from .optimizer.model import (
     Site,
     Slot,
 )
-from .planning import solve_plan
+from .plan.solve import solve_plan
 from .states import state_float
 from .tariffs.prices import PriceCoordinator, PriceData
 
 if TYPE_CHECKING:
     from .control.loop import ControlLoop
-    from .savings import SavingsCoordinator
+    from .plan.savings import SavingsCoordinator
 
 _LOGGER = logging.getLogger(__name__)
 

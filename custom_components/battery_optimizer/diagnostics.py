@@ -10,7 +10,7 @@ from homeassistant.core import HomeAssistant
 
 from .const import CONF_API_KEY, CONF_DEVICE_SERIAL, CONF_FOXESS_DEVICE
 from .coordinator import BatteryOptimizerConfigEntry
-from .serialize import result_to_dict
+from .plan.serialize import result_to_dict
 
 # Entity and device ids can name people or places, and Octopus Energy's rate
 # entities carry the meter's serial number and MPAN; the Fox Cloud key and

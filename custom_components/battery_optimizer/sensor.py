@@ -29,7 +29,7 @@ from .const import PENCE_PER_POUND
 from .coordinator import BatteryOptimizerConfigEntry, PlanResult
 from .entity import BatteryOptimizerEntity, device_info
 from .optimizer.model import Mode, PlanStatus
-from .savings import Savings, SavingsCoordinator
+from .plan.savings import Savings, SavingsCoordinator
 
 PARALLEL_UPDATES = 0
 

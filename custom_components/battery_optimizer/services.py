@@ -23,7 +23,7 @@ from .const import DOMAIN
 from .control.loop import control_of
 from .control.manual import manual_command
 from .optimizer.model import Mode
-from .serialize import result_to_dict
+from .plan.serialize import result_to_dict
 
 if TYPE_CHECKING:
     from .control.loop import ControlLoop

@@ -19,7 +19,7 @@ from homeassistant.core import HomeAssistant
 from homeassistant.helpers.update_coordinator import DataUpdateCoordinator
 from homeassistant.util import dt as dt_util
 
-from .const import (
+from ..const import (
     CONF_EXPORT_LIMIT_KW,
     CONF_GRID_EXPORT_ENERGY_ENTITY,
     CONF_GRID_IMPORT_ENERGY_ENTITY,
@@ -29,8 +29,8 @@ from .const import (
     DOMAIN,
     PENCE_PER_POUND,
 )
-from .forecasts.load import async_history_kwh
-from .tariffs.prices import PriceCoordinator
+from ..forecasts.load import async_history_kwh
+from ..tariffs.prices import PriceCoordinator
 
 _LOGGER = logging.getLogger(__name__)
 

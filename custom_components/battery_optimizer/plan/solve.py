@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from datetime import tzinfo
 
-from .optimizer import compute_kpis, optimize
-from .optimizer.model import Battery, Inputs, Kpis, Plan, RuleSettings, Site
-from .optimizer.rules import plan_rules
+from ..optimizer import compute_kpis, optimize
+from ..optimizer.model import Battery, Inputs, Kpis, Plan, RuleSettings, Site
+from ..optimizer.rules import plan_rules
 
 
 def solve_plan(

@@ -17,7 +17,7 @@ from custom_components.battery_optimizer.const import (
     CONF_PV_POWER_ENTITY,
     DOMAIN,
 )
-from custom_components.battery_optimizer.savings import (
+from custom_components.battery_optimizer.plan.savings import (
     Savings,
     SavingsCoordinator,
     savings_p,
@@ -153,7 +153,7 @@ async def test_coordinator_prices_today_and_yesterday(hass: HomeAssistant) -> No
     coordinator = SavingsCoordinator(hass, entry, prices)
     with (
         patch(
-            "custom_components.battery_optimizer.savings.async_history_kwh",
+            "custom_components.battery_optimizer.plan.savings.async_history_kwh",
             fake_history,
         ),
         patch("homeassistant.util.dt.utcnow", return_value=now),
