@@ -59,6 +59,7 @@ from .const import (
     SOLVER_TIME_LIMIT_S,
 )
 from .forecasts.reader import ForecastReader, Forecasts
+from .inputs.states import state_float
 from .optimizer.horizon import slot_grid
 from .optimizer.model import (
     Battery,
@@ -72,7 +73,6 @@ from .optimizer.model import (
     Slot,
 )
 from .plan.solve import solve_plan
-from .states import state_float
 from .tariffs.prices import PriceCoordinator, PriceData
 
 if TYPE_CHECKING:

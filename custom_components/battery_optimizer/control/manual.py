@@ -12,6 +12,7 @@ from ..const import (
     DEFAULT_NOMINAL_VOLTAGE_V,
     DOMAIN,
 )
+from ..inputs.states import state_float
 from ..inverters.base import (
     MAX_COMMAND_DURATION,
     SELF_USE,
@@ -20,7 +21,6 @@ from ..inverters.base import (
     Reason,
 )
 from ..optimizer.model import Mode
-from ..states import state_float
 
 if TYPE_CHECKING:
     from .loop import ControlLoop

@@ -47,7 +47,7 @@ from ..const import (
     INVERTER_FOXESS_MODBUS,
     INVERTER_SIMULATED,
 )
-from ..states import state_float
+from ..inputs.states import state_float
 from .base import InverterDriver
 from .fox_cloud import CallBudget, FoxCloudClient, FoxCloudDriver
 from .foxess_modbus import (

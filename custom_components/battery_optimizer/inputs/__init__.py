@@ -1,0 +1,1 @@
+"""Readings of Home Assistant entities turned into optimizer inputs."""
