@@ -10,6 +10,7 @@ from homeassistant.helpers.event import async_track_state_change_event
 from homeassistant.helpers.typing import ConfigType
 from homeassistant.util import dt as dt_util
 
+from .card.serve import async_setup_card
 from .config_flow import battery_unique_id
 from .const import (
     CONF_EXPORT_RATE_ENTITIES,
@@ -29,7 +30,6 @@ from .coordinator import (
     PlanCoordinator,
     history_store,
 )
-from .frontend import async_setup_card
 from .inverters.factory import budget_store, create_driver
 from .plan.savings import SavingsCoordinator
 from .services import async_setup_services

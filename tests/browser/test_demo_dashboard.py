@@ -23,8 +23,8 @@ import urllib.request
 
 import pytest
 
+from custom_components.battery_optimizer.card.serve import CARD_URL
 from custom_components.battery_optimizer.const import DOMAIN
-from custom_components.battery_optimizer.frontend import CARD_URL
 
 REPO = Path(__file__).resolve().parents[2]
 ENABLE_VAR = "BATTERY_OPTIMIZER_BROWSER_TEST"

@@ -11,7 +11,7 @@ from homeassistant.setup import async_setup_component
 import pytest
 from pytest_homeassistant_custom_component.typing import ClientSessionGenerator
 
-from custom_components.battery_optimizer.frontend import (
+from custom_components.battery_optimizer.card.serve import (
     CARD_PATH,
     CARD_URL,
     DATA_CARD_URL,

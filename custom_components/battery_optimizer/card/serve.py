@@ -13,14 +13,14 @@ from homeassistant.core import Event, HomeAssistant, callback
 from homeassistant.setup import EventComponentLoaded
 from homeassistant.util.hass_dict import HassKey
 
-from .const import DOMAIN
+from ..const import DOMAIN
 
 _LOGGER = logging.getLogger(__name__)
 
 FRONTEND_DOMAIN = "frontend"
 
 CARD_FILENAME = "battery-optimizer-plan-card.js"
-CARD_PATH = Path(__file__).parent / "www" / CARD_FILENAME
+CARD_PATH = Path(__file__).parent.parent / "www" / CARD_FILENAME
 CARD_URL = f"/{DOMAIN}/{CARD_FILENAME}"
 # Enough hex digits of the file's hash that browsers reload the card when it
 # changes, while the URL stays short.

@@ -1,0 +1,1 @@
+"""The Lovelace card this integration serves."""
