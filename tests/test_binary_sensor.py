@@ -14,8 +14,8 @@ from pytest_homeassistant_custom_component.common import (
 )
 from syrupy.assertion import SnapshotAssertion
 
-from custom_components.battery_optimizer.coordinator import Recommendation
 from custom_components.battery_optimizer.optimizer.model import Mode
+from custom_components.battery_optimizer.plan.result import Recommendation
 
 from .conftest import FakeOctopus, entity_id, setup_entry, snapshot_entities, state_of
 

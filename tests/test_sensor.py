@@ -17,7 +17,7 @@ from pytest_homeassistant_custom_component.common import (
 )
 from syrupy.assertion import SnapshotAssertion
 
-from custom_components.battery_optimizer.coordinator import PlanResult
+from custom_components.battery_optimizer.plan.result import PlanResult
 from custom_components.battery_optimizer.sensor import (
     MAX_STATE_LENGTH,
     BatteryOptimizerSensor,

@@ -28,9 +28,9 @@ from .coordinator import (
     BatteryOptimizerConfigEntry,
     BatteryOptimizerData,
     PlanCoordinator,
-    history_store,
 )
 from .inverters.factory import budget_store, create_driver
+from .plan.history import history_store
 from .plan.savings import SavingsCoordinator
 from .services import async_setup_services
 from .tariffs.demo import DemoPriceClient

@@ -16,9 +16,10 @@ from homeassistant.core import HomeAssistant
 from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 
 from .const import PRICE_COVERAGE_MIN_PCT
-from .coordinator import BatteryOptimizerConfigEntry, PlanResult
+from .coordinator import BatteryOptimizerConfigEntry
 from .entity import BatteryOptimizerEntity
 from .optimizer.model import Mode
+from .plan.result import PlanResult
 
 PARALLEL_UPDATES = 0
 

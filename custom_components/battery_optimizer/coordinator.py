@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 import logging
 import math
@@ -15,7 +15,6 @@ from homeassistant.const import (
 )
 from homeassistant.core import HomeAssistant
 from homeassistant.helpers import issue_registry as ir
-from homeassistant.helpers.storage import Store
 from homeassistant.helpers.update_coordinator import DataUpdateCoordinator, UpdateFailed
 from homeassistant.util import dt as dt_util
 from homeassistant.util.unit_conversion import PowerConverter
@@ -54,7 +53,6 @@ from .const import (
     ISSUE_SOC_UNAVAILABLE,
     PRICE_COVERAGE_MIN_PCT,
     PRICE_COVERAGE_WINDOW,
-    RUN_HISTORY_LENGTH,
     SOC_STALE_AFTER,
     SOLVER_TIME_LIMIT_S,
 )
@@ -66,12 +64,12 @@ from .optimizer.model import (
     Inputs,
     InvalidInputError,
     Kpis,
-    Mode,
     Plan,
     RuleSettings,
     Site,
-    Slot,
 )
+from .plan.history import RunHistory
+from .plan.result import PlanResult, recommend
 from .plan.solve import solve_plan
 from .tariffs.prices import PriceCoordinator, PriceData
 
@@ -83,44 +81,6 @@ _LOGGER = logging.getLogger(__name__)
 
 # A house fuse of 60-100 A allows 14-23 kW; the lower figure keeps plans safe.
 IMPORT_LIMIT_KW = 14.0
-STORAGE_VERSION = 1
-HISTORY_SAVE_DELAY_S = 30
-
-
-@dataclass(frozen=True, slots=True)
-class Recommendation:
-    """What the inverter should do now, and why."""
-
-    mode: Mode
-    charge_current_a: float
-    battery_power_kw: float
-    target_soc_pct: float | None
-    reason: str
-
-
-@dataclass(frozen=True, slots=True)
-class PlanResult:
-    """Everything one re-plan produced, as the entities and services read it."""
-
-    generated_at: datetime
-    soc_pct: float | None
-    soc_stale: bool
-    plan: Plan | None
-    kpis: Kpis | None
-    recommendation: Recommendation
-    price_coverage_pct: float
-    price_coverage_12h_pct: float
-    prices_end: datetime | None
-    settings: RuleSettings
-    import_price_now: float | None = None
-    export_price_now: float | None = None
-    notes: tuple[str, ...] = field(default=())
-    load_error_kwh_per_day: float | None = None
-
-    @property
-    def current_slot(self) -> Slot | None:
-        """The slot that runs now, if there is a plan."""
-        return self.plan.slots[0] if self.plan and self.plan.slots else None
 
 
 @dataclass(slots=True)
@@ -183,25 +143,6 @@ def settings_from_entry(entry: ConfigEntry) -> RuleSettings:
     )
 
 
-def recommend(plan: Plan | None, soc_stale: bool, stale_reason: str) -> Recommendation:
-    """Map the plan's first slot to the recommendation, self use when unsafe."""
-    if plan is None or not plan.slots or soc_stale:
-        return Recommendation(Mode.SELF_USE, 0.0, 0.0, None, stale_reason)
-    first = plan.slots[0]
-    target = first.soc_end_pct
-    for slot in plan.slots[1:]:
-        if slot.mode is not first.mode:
-            break
-        target = slot.soc_end_pct
-    return Recommendation(
-        mode=first.mode,
-        charge_current_a=first.charge_current_a,
-        battery_power_kw=round(first.battery_kw, 3),
-        target_soc_pct=round(target, 1),
-        reason=first.reason,
-    )
-
-
 type BatteryOptimizerConfigEntry = ConfigEntry[BatteryOptimizerData]
 
 
@@ -214,13 +155,6 @@ class BatteryOptimizerData:
     savings: SavingsCoordinator
     # None when the entry only recommends and drives no inverter.
     control: ControlLoop | None = None
-
-
-def history_store(
-    hass: HomeAssistant, entry_id: str
-) -> Store[dict[str, list[dict[str, Any]]]]:
-    """Where an entry keeps its last runs."""
-    return Store(hass, STORAGE_VERSION, f"{DOMAIN}.history.{entry_id}")
 
 
 class PlanCoordinator(DataUpdateCoordinator[PlanResult]):
@@ -247,15 +181,17 @@ class PlanCoordinator(DataUpdateCoordinator[PlanResult]):
         self.prices = prices
         self._last_soc: _SocReading | None = None
         self._first_update: datetime | None = None
-        self._history_store = history_store(hass, entry.entry_id)
-        self.history: list[dict[str, Any]] = []
+        self._history = RunHistory(hass, entry.entry_id)
         self.forecasts = ForecastReader(hass, entry)
 
     async def _async_setup(self) -> None:
         """Load the run history kept across restarts."""
-        stored = await self._history_store.async_load()
-        if stored:
-            self.history = stored.get("runs", [])[-RUN_HISTORY_LENGTH:]
+        await self._history.async_load()
+
+    @property
+    def history(self) -> list[dict[str, Any]]:
+        """The last runs, oldest first."""
+        return self._history.runs
 
     async def _async_update_data(self) -> PlanResult:
         """Gather the inputs and solve the plan in the executor."""
@@ -304,7 +240,7 @@ class PlanCoordinator(DataUpdateCoordinator[PlanResult]):
                     translation_key="invalid_inputs",
                     translation_placeholders={"error": str(err)},
                 ) from err
-            self._record_run(now, solved)
+            self._history.record(now, solved)
             plan = solved
         elif not stale_reason:
             stale_reason = "No published prices cover the current half-hour: self use."
@@ -449,19 +385,4 @@ class PlanCoordinator(DataUpdateCoordinator[PlanResult]):
                 "coverage": f"{coverage_12h:.0f}",
                 "title": self.config_entry.title,
             },
-        )
-
-    def _record_run(self, now: datetime, plan: Plan) -> None:
-        self.history.append(
-            {
-                "time": now.isoformat(),
-                "status": plan.status.value,
-                "objective_p": round(plan.objective_p, 2),
-                "solve_ms": round(plan.solve_ms, 1),
-                "fallback": plan.is_fallback,
-            }
-        )
-        del self.history[:-RUN_HISTORY_LENGTH]
-        self._history_store.async_delay_save(
-            lambda: {"runs": list(self.history)}, HISTORY_SAVE_DELAY_S
         )

@@ -26,9 +26,10 @@ from homeassistant.helpers.update_coordinator import CoordinatorEntity
 from homeassistant.util import dt as dt_util
 
 from .const import PENCE_PER_POUND
-from .coordinator import BatteryOptimizerConfigEntry, PlanResult
+from .coordinator import BatteryOptimizerConfigEntry
 from .entity import BatteryOptimizerEntity, device_info
 from .optimizer.model import Mode, PlanStatus
+from .plan.result import PlanResult
 from .plan.savings import Savings, SavingsCoordinator
 
 PARALLEL_UPDATES = 0

@@ -11,11 +11,7 @@ from unittest.mock import patch
 from homeassistant.helpers.update_coordinator import UpdateFailed
 from homeassistant.util import dt as dt_util
 
-from custom_components.battery_optimizer.coordinator import (
-    PlanCoordinator,
-    PlanResult,
-    Recommendation,
-)
+from custom_components.battery_optimizer.coordinator import PlanCoordinator
 from custom_components.battery_optimizer.inverters.base import (
     SELF_USE,
     Capabilities,
@@ -32,6 +28,7 @@ from custom_components.battery_optimizer.optimizer.model import (
     RuleSettings,
     Slot,
 )
+from custom_components.battery_optimizer.plan.result import PlanResult, Recommendation
 
 from ..conftest import NOW, SLOT
 

@@ -5,8 +5,8 @@ from __future__ import annotations
 from dataclasses import asdict
 from typing import Any
 
-from ..coordinator import PlanResult
 from ..optimizer.model import Slot
+from .result import PlanResult
 
 
 def slot_to_dict(slot: Slot) -> dict[str, Any]:
