@@ -23,7 +23,7 @@ from custom_components.battery_optimizer.const import (
     ISSUE_PRICE_COVERAGE,
     ISSUE_SOC_UNAVAILABLE,
 )
-from custom_components.battery_optimizer.coordinator import (
+from custom_components.battery_optimizer.entry.settings import (
     battery_from_entry,
     settings_from_entry,
     site_from_entry,

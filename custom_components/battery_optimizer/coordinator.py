@@ -5,49 +5,25 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 import logging
-import math
 from typing import TYPE_CHECKING, Any
 
 from homeassistant.config_entries import ConfigEntry
-from homeassistant.const import (
-    ATTR_UNIT_OF_MEASUREMENT,
-    UnitOfPower,
-)
 from homeassistant.core import HomeAssistant
 from homeassistant.helpers import issue_registry as ir
 from homeassistant.helpers.update_coordinator import DataUpdateCoordinator, UpdateFailed
 from homeassistant.util import dt as dt_util
-from homeassistant.util.unit_conversion import PowerConverter
 
 from .const import (
     CONF_BATTERY_VOLTAGE_ENTITY,
-    CONF_CAPACITY_KWH,
-    CONF_CHARGE_LIMIT_KW,
-    CONF_CHEAP_THRESHOLD,
-    CONF_CYCLE_COST,
-    CONF_DISCHARGE_LIMIT_KW,
-    CONF_EFFICIENCY_PCT,
     CONF_END_VALUE_PCT,
-    CONF_EXPENSIVE_THRESHOLD,
-    CONF_EXPORT_LIMIT_KW,
     CONF_HORIZON_HOURS,
     CONF_LOAD_POWER_ENTITY,
-    CONF_MAX_SOC_PCT,
     CONF_PV_POWER_ENTITY,
     CONF_REPLAN_MINUTES,
-    CONF_RESERVE_SOC_PCT,
     CONF_SOC_ENTITY,
-    DEFAULT_CHEAP_THRESHOLD,
-    DEFAULT_CYCLE_COST,
-    DEFAULT_EFFICIENCY_PCT,
     DEFAULT_END_VALUE_PCT,
-    DEFAULT_EXPENSIVE_THRESHOLD,
-    DEFAULT_EXPORT_LIMIT_KW,
     DEFAULT_HORIZON_HOURS,
-    DEFAULT_MAX_SOC_PCT,
-    DEFAULT_NOMINAL_VOLTAGE_V,
     DEFAULT_REPLAN_MINUTES,
-    DEFAULT_RESERVE_SOC_PCT,
     DOMAIN,
     ISSUE_PRICE_COVERAGE,
     ISSUE_SOC_UNAVAILABLE,
@@ -56,22 +32,21 @@ from .const import (
     SOC_STALE_AFTER,
     SOLVER_TIME_LIMIT_S,
 )
-from .forecasts.reader import ForecastReader, Forecasts
-from .inputs.states import state_float
-from .optimizer.horizon import slot_grid
-from .optimizer.model import (
-    Battery,
-    Inputs,
-    InvalidInputError,
-    Kpis,
-    Plan,
-    RuleSettings,
-    Site,
+from .entry.settings import (
+    battery_from_entry,
+    entry_option,
+    settings_from_entry,
+    site_from_entry,
 )
+from .forecasts.reader import ForecastReader
+from .inputs.build import SocTracker, build_inputs
+from .inputs.states import state_float, state_power_kw
+from .optimizer.horizon import slot_grid
+from .optimizer.model import InvalidInputError, Kpis, Plan
 from .plan.history import RunHistory
 from .plan.result import PlanResult, recommend
 from .plan.solve import solve_plan
-from .tariffs.prices import PriceCoordinator, PriceData
+from .tariffs.prices import PriceCoordinator
 
 if TYPE_CHECKING:
     from .control.loop import ControlLoop
@@ -79,68 +54,9 @@ if TYPE_CHECKING:
 
 _LOGGER = logging.getLogger(__name__)
 
-# A house fuse of 60-100 A allows 14-23 kW; the lower figure keeps plans safe.
-IMPORT_LIMIT_KW = 14.0
-
-
-@dataclass(slots=True)
-class _SocReading:
-    pct: float
-    at: datetime
-
 
 def _minutes(span: timedelta) -> int:
     return round(span.total_seconds() / 60)
-
-
-def _option(entry: ConfigEntry, key: str, default: float) -> float:
-    return float(entry.options.get(key, entry.data.get(key, default)))
-
-
-def battery_from_entry(entry: ConfigEntry, voltage_v: float | None) -> Battery:
-    """Build the optimizer's battery from the entry's settings."""
-    one_way = math.sqrt(
-        float(entry.data.get(CONF_EFFICIENCY_PCT, DEFAULT_EFFICIENCY_PCT)) / 100
-    )
-    return Battery(
-        capacity_kwh=float(entry.data[CONF_CAPACITY_KWH]),
-        charge_limit_kw=float(entry.data[CONF_CHARGE_LIMIT_KW]),
-        discharge_limit_kw=float(entry.data[CONF_DISCHARGE_LIMIT_KW]),
-        charge_efficiency=one_way,
-        discharge_efficiency=one_way,
-        reserve_soc_pct=float(
-            entry.data.get(CONF_RESERVE_SOC_PCT, DEFAULT_RESERVE_SOC_PCT)
-        ),
-        max_soc_pct=float(entry.data.get(CONF_MAX_SOC_PCT, DEFAULT_MAX_SOC_PCT)),
-        cycle_cost_p_per_kwh=_option(entry, CONF_CYCLE_COST, DEFAULT_CYCLE_COST),
-        nominal_voltage_v=voltage_v or DEFAULT_NOMINAL_VOLTAGE_V,
-    )
-
-
-def site_from_entry(entry: ConfigEntry) -> Site:
-    """Build the grid connection limits from the entry's settings."""
-    export_limit = float(entry.data.get(CONF_EXPORT_LIMIT_KW, DEFAULT_EXPORT_LIMIT_KW))
-    battery_kw = max(
-        float(entry.data[CONF_CHARGE_LIMIT_KW]),
-        float(entry.data[CONF_DISCHARGE_LIMIT_KW]),
-    )
-    return Site(
-        import_limit_kw=IMPORT_LIMIT_KW,
-        export_limit_kw=export_limit,
-        inverter_ac_limit_kw=max(battery_kw, export_limit),
-    )
-
-
-def settings_from_entry(entry: ConfigEntry) -> RuleSettings:
-    """Price thresholds of the rules and of the price level."""
-    return RuleSettings(
-        cheap_price_p_per_kwh=_option(
-            entry, CONF_CHEAP_THRESHOLD, DEFAULT_CHEAP_THRESHOLD
-        ),
-        expensive_price_p_per_kwh=_option(
-            entry, CONF_EXPENSIVE_THRESHOLD, DEFAULT_EXPENSIVE_THRESHOLD
-        ),
-    )
 
 
 type BatteryOptimizerConfigEntry = ConfigEntry[BatteryOptimizerData]
@@ -175,11 +91,11 @@ class PlanCoordinator(DataUpdateCoordinator[PlanResult]):
             config_entry=entry,
             name=f"{DOMAIN} plan",
             update_interval=timedelta(
-                minutes=_option(entry, CONF_REPLAN_MINUTES, DEFAULT_REPLAN_MINUTES)
+                minutes=entry_option(entry, CONF_REPLAN_MINUTES, DEFAULT_REPLAN_MINUTES)
             ),
         )
         self.prices = prices
-        self._last_soc: _SocReading | None = None
+        self._soc = SocTracker()
         self._first_update: datetime | None = None
         self._history = RunHistory(hass, entry.entry_id)
         self.forecasts = ForecastReader(hass, entry)
@@ -199,12 +115,14 @@ class PlanCoordinator(DataUpdateCoordinator[PlanResult]):
         entry = self.config_entry
         if self._first_update is None:
             self._first_update = now
-        soc_pct, soc_stale = self._read_soc(now)
+        soc_pct, soc_stale = self._soc.read(
+            state_float(self.hass, entry.data[CONF_SOC_ENTITY]), now
+        )
         self._update_soc_issue(now, soc_stale)
         settings = settings_from_entry(entry)
         price_data = self.prices.data
         horizon = timedelta(
-            hours=_option(entry, CONF_HORIZON_HOURS, DEFAULT_HORIZON_HOURS)
+            hours=entry_option(entry, CONF_HORIZON_HOURS, DEFAULT_HORIZON_HOURS)
         )
         grid = slot_grid(now, horizon)
         coverage = price_data.coverage_pct(now, now + horizon) if price_data else 0.0
@@ -217,7 +135,15 @@ class PlanCoordinator(DataUpdateCoordinator[PlanResult]):
         stale_reason = self._stale_reason(soc_stale, price_data is None)
 
         forecasts = await self.forecasts.async_forecasts(grid, now)
-        inputs = self._build_inputs(grid, price_data, soc_pct, forecasts)
+        inputs = build_inputs(
+            grid,
+            price_data,
+            soc_pct,
+            forecasts,
+            state_power_kw(self.hass, entry.data.get(CONF_LOAD_POWER_ENTITY)),
+            state_power_kw(self.hass, entry.data.get(CONF_PV_POWER_ENTITY)),
+            entry_option(entry, CONF_END_VALUE_PCT, DEFAULT_END_VALUE_PCT),
+        )
         plan: Plan | None = None
         kpis: Kpis | None = None
         if inputs is not None:
@@ -262,29 +188,6 @@ class PlanCoordinator(DataUpdateCoordinator[PlanResult]):
             load_error_kwh_per_day=forecasts.load_error_kwh_per_day,
         )
 
-    def _read_power_kw(self, entity_id: str | None) -> float | None:
-        """Power of an entity in kW, whatever unit it reports."""
-        value = state_float(self.hass, entity_id)
-        if value is None or entity_id is None:
-            return None
-        state = self.hass.states.get(entity_id)
-        unit = state.attributes.get(ATTR_UNIT_OF_MEASUREMENT) if state else None
-        if unit not in PowerConverter.VALID_UNITS:
-            # A power without a known unit would put a wrong figure in the plan.
-            return None
-        return PowerConverter.convert(value, unit, UnitOfPower.KILO_WATT)
-
-    def _read_soc(self, now: datetime) -> tuple[float | None, bool]:
-        """SoC now, or the last known one while it is fresh enough; and staleness."""
-        value = state_float(self.hass, self.config_entry.data[CONF_SOC_ENTITY])
-        if value is not None and 0 <= value <= 100:
-            self._last_soc = _SocReading(value, now)
-            return value, False
-        if self._last_soc is None:
-            return None, True
-        stale = now - self._last_soc.at > SOC_STALE_AFTER
-        return self._last_soc.pct, stale
-
     def _stale_reason(self, soc_stale: bool, no_prices: bool) -> str:
         if soc_stale:
             entity_id = self.config_entry.data[CONF_SOC_ENTITY]
@@ -297,54 +200,6 @@ class PlanCoordinator(DataUpdateCoordinator[PlanResult]):
             return "No Agile prices are available yet: self use."
         return ""
 
-    def _build_inputs(
-        self,
-        grid: list[tuple[datetime, float]],
-        price_data: PriceData | None,
-        soc_pct: float | None,
-        forecasts: Forecasts,
-    ) -> Inputs | None:
-        """Inputs for the slots that have a published import price."""
-        if price_data is None or soc_pct is None or not grid:
-            return None
-        starts = [start for start, _ in grid]
-        import_p = price_data.import_prices(starts)
-        export_p = price_data.export_prices(starts)
-        # The plan ends at the last published price; it states that in prices_end.
-        count = 0
-        while count < len(grid) and import_p[count] is not None:
-            count += 1
-        if count == 0:
-            return None
-        entry = self.config_entry
-        load = list(forecasts.load_kw[:count])
-        pv = list(forecasts.pv_kw[:count])
-        # What the house does now beats any forecast for the slot under way.
-        if (
-            load_now := self._read_power_kw(entry.data.get(CONF_LOAD_POWER_ENTITY))
-        ) is not None:
-            load[0] = max(load_now, 0.0)
-        if (
-            pv_now := self._read_power_kw(entry.data.get(CONF_PV_POWER_ENTITY))
-        ) is not None:
-            pv[0] = max(pv_now, 0.0)
-        end_value_pct = _option(entry, CONF_END_VALUE_PCT, DEFAULT_END_VALUE_PCT)
-        known = [p for p in import_p[:count] if p is not None]
-        return Inputs(
-            starts=tuple(starts[:count]),
-            durations_h=tuple(hours for _, hours in grid[:count]),
-            import_price_p_per_kwh=tuple(known),
-            export_price_p_per_kwh=tuple(
-                0.0 if p is None else p for p in export_p[:count]
-            ),
-            pv_kw=tuple(pv),
-            load_kw=tuple(load),
-            initial_soc_pct=soc_pct,
-            terminal_value_p_per_kwh=max(
-                0.0, end_value_pct / 100 * sum(known) / len(known)
-            ),
-        )
-
     def _update_soc_issue(self, now: datetime, stale: bool) -> None:
         issue_id = f"{ISSUE_SOC_UNAVAILABLE}_{self.config_entry.entry_id}"
         if not stale:
@@ -352,7 +207,7 @@ class PlanCoordinator(DataUpdateCoordinator[PlanResult]):
             return
         # An inverter integration that loads after this one is not a fault:
         # without any reading yet, the silence counts from the first plan.
-        missing_since = self._last_soc.at if self._last_soc else self._first_update
+        missing_since = self._soc.last.at if self._soc.last else self._first_update
         if missing_since is not None and now - missing_since <= SOC_STALE_AFTER:
             return
         ir.async_create_issue(

@@ -41,12 +41,8 @@ from ..const import (
     ISSUE_CONTROL_RATE_LIMITED,
     ISSUE_CONTROL_WRITE_FAILED,
 )
-from ..coordinator import (
-    BatteryOptimizerConfigEntry,
-    PlanCoordinator,
-    battery_from_entry,
-    site_from_entry,
-)
+from ..coordinator import BatteryOptimizerConfigEntry, PlanCoordinator
+from ..entry.settings import battery_from_entry, site_from_entry
 from ..inverters.base import SELF_USE, InverterCommand, InverterDriver, Reason
 from .policy import ControlSettings, DriveOutcome, async_drive, decide
 

@@ -4,8 +4,14 @@ from __future__ import annotations
 
 import math
 
-from homeassistant.const import STATE_UNAVAILABLE, STATE_UNKNOWN
+from homeassistant.const import (
+    ATTR_UNIT_OF_MEASUREMENT,
+    STATE_UNAVAILABLE,
+    STATE_UNKNOWN,
+    UnitOfPower,
+)
 from homeassistant.core import HomeAssistant
+from homeassistant.util.unit_conversion import PowerConverter
 
 
 def state_float(hass: HomeAssistant, entity_id: str | None) -> float | None:
@@ -19,3 +25,16 @@ def state_float(hass: HomeAssistant, entity_id: str | None) -> float | None:
     except ValueError:
         return None
     return value if math.isfinite(value) else None
+
+
+def state_power_kw(hass: HomeAssistant, entity_id: str | None) -> float | None:
+    """Power of an entity in kW, whatever unit it reports."""
+    value = state_float(hass, entity_id)
+    if value is None or entity_id is None:
+        return None
+    state = hass.states.get(entity_id)
+    unit = state.attributes.get(ATTR_UNIT_OF_MEASUREMENT) if state else None
+    if unit not in PowerConverter.VALID_UNITS:
+        # A power without a known unit would put a wrong figure in the plan.
+        return None
+    return PowerConverter.convert(value, unit, UnitOfPower.KILO_WATT)

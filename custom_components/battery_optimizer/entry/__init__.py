@@ -1,0 +1,1 @@
+"""What a config entry's settings mean, and its repair issues."""
