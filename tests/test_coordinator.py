@@ -18,8 +18,8 @@ import pytest
 from pytest_homeassistant_custom_component.common import MockConfigEntry
 
 from custom_components.battery_optimizer import coordinator as coordinator_module
-from custom_components.battery_optimizer.const import (
-    DOMAIN,
+from custom_components.battery_optimizer.const import DOMAIN
+from custom_components.battery_optimizer.entry.issues import (
     ISSUE_PRICE_COVERAGE,
     ISSUE_SOC_UNAVAILABLE,
 )

@@ -25,10 +25,10 @@ from custom_components.battery_optimizer.const import (
     CONF_RATE_ENTITIES,
     CONF_SOC_ENTITY,
     DOMAIN,
-    ISSUE_SOC_UNAVAILABLE,
     PRICE_SOURCE_DEMO,
     PRICE_SOURCE_OCTOPUS_ENERGY,
 )
+from custom_components.battery_optimizer.entry.issues import ISSUE_SOC_UNAVAILABLE
 from custom_components.battery_optimizer.tariffs.demo import (
     DEMO_EXPORT_PRODUCT,
     DEMO_IMPORT_PRODUCT,

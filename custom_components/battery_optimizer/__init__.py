@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from homeassistant.const import Platform
 from homeassistant.core import Event, EventStateChangedData, HomeAssistant, callback
-from homeassistant.helpers import config_validation as cv, issue_registry as ir
+from homeassistant.helpers import config_validation as cv
 from homeassistant.helpers.aiohttp_client import async_get_clientsession
 from homeassistant.helpers.event import async_track_state_change_event
 from homeassistant.helpers.typing import ConfigType
@@ -18,17 +18,16 @@ from .const import (
     CONF_RATE_ENTITIES,
     CONF_SOC_ENTITY,
     DOMAIN,
-    ISSUE_PRICE_COVERAGE,
-    ISSUE_SOC_UNAVAILABLE,
     PRICE_SOURCE_DEMO,
     PRICE_SOURCE_OCTOPUS_ENERGY,
 )
-from .control.loop import CONTROL_ISSUES, ControlLoop, control_of
+from .control.loop import ControlLoop, control_of
 from .coordinator import (
     BatteryOptimizerConfigEntry,
     BatteryOptimizerData,
     PlanCoordinator,
 )
+from .entry.issues import async_delete_all
 from .inverters.factory import budget_store, create_driver
 from .plan.history import history_store
 from .plan.savings import SavingsCoordinator
@@ -146,8 +145,7 @@ async def async_unload_entry(
     if (control := control_of(entry)) is not None:
         await control.async_shutdown()
     # Issues of an unloaded entry can no longer clear themselves.
-    for key in (ISSUE_SOC_UNAVAILABLE, ISSUE_PRICE_COVERAGE, *CONTROL_ISSUES):
-        ir.async_delete_issue(hass, DOMAIN, f"{key}_{entry.entry_id}")
+    async_delete_all(hass, entry.entry_id)
     return True
 
 

@@ -101,10 +101,6 @@ SOC_STALE_AFTER: Final = timedelta(minutes=15)
 RUN_HISTORY_LENGTH: Final = 100
 SOLVER_TIME_LIMIT_S: Final = 3.0
 
-# Repair issue ids (suffixed with the entry id)
-ISSUE_PRICE_COVERAGE: Final = "price_coverage"
-ISSUE_SOC_UNAVAILABLE: Final = "soc_unavailable"
-
 # Config entry data: how the inverter is driven
 CONF_INVERTER: Final = "inverter"
 INVERTER_NONE: Final = "none"  # recommend only, never write
@@ -133,9 +129,6 @@ DEFAULT_HYSTERESIS_P: Final = 1.0
 # Automatic control
 CONTROL_STALE_AFTER: Final = timedelta(minutes=15)
 CONTROL_TICK: Final = timedelta(minutes=1)
-ISSUE_CONTROL_WRITE_FAILED: Final = "control_write_failed"
-ISSUE_CONTROL_RATE_LIMITED: Final = "control_rate_limited"
-ISSUE_CONTROL_QUOTA: Final = "control_quota_exhausted"
 
 # Forecast options
 CONF_PV_SOURCE: Final = "pv_source"

@@ -9,7 +9,6 @@ from typing import TYPE_CHECKING, Any
 
 from homeassistant.config_entries import ConfigEntry
 from homeassistant.core import HomeAssistant
-from homeassistant.helpers import issue_registry as ir
 from homeassistant.helpers.update_coordinator import DataUpdateCoordinator, UpdateFailed
 from homeassistant.util import dt as dt_util
 
@@ -25,12 +24,14 @@ from .const import (
     DEFAULT_HORIZON_HOURS,
     DEFAULT_REPLAN_MINUTES,
     DOMAIN,
-    ISSUE_PRICE_COVERAGE,
-    ISSUE_SOC_UNAVAILABLE,
-    PRICE_COVERAGE_MIN_PCT,
     PRICE_COVERAGE_WINDOW,
     SOC_STALE_AFTER,
     SOLVER_TIME_LIMIT_S,
+)
+from .entry.issues import (
+    async_update_coverage_issue,
+    async_update_soc_issue,
+    whole_minutes,
 )
 from .entry.settings import (
     battery_from_entry,
@@ -53,10 +54,6 @@ if TYPE_CHECKING:
     from .plan.savings import SavingsCoordinator
 
 _LOGGER = logging.getLogger(__name__)
-
-
-def _minutes(span: timedelta) -> int:
-    return round(span.total_seconds() / 60)
 
 
 type BatteryOptimizerConfigEntry = ConfigEntry[BatteryOptimizerData]
@@ -118,7 +115,10 @@ class PlanCoordinator(DataUpdateCoordinator[PlanResult]):
         soc_pct, soc_stale = self._soc.read(
             state_float(self.hass, entry.data[CONF_SOC_ENTITY]), now
         )
-        self._update_soc_issue(now, soc_stale)
+        # An inverter integration that loads after this one is not a fault:
+        # without any reading yet, the silence counts from the first plan.
+        missing_since = self._soc.last.at if self._soc.last else self._first_update
+        async_update_soc_issue(self.hass, entry, now, soc_stale, missing_since)
         settings = settings_from_entry(entry)
         price_data = self.prices.data
         horizon = timedelta(
@@ -131,7 +131,7 @@ class PlanCoordinator(DataUpdateCoordinator[PlanResult]):
             if price_data
             else 0.0
         )
-        self._update_coverage_issue(coverage_12h)
+        async_update_coverage_issue(self.hass, entry, coverage_12h)
         stale_reason = self._stale_reason(soc_stale, price_data is None)
 
         forecasts = await self.forecasts.async_forecasts(grid, now)
@@ -193,51 +193,9 @@ class PlanCoordinator(DataUpdateCoordinator[PlanResult]):
             entity_id = self.config_entry.data[CONF_SOC_ENTITY]
             return (
                 f"The state of charge from {entity_id} has been unavailable for "
-                f"more than {_minutes(SOC_STALE_AFTER)} minutes: self use until it "
+                f"more than {whole_minutes(SOC_STALE_AFTER)} minutes: self use until it "
                 "returns."
             )
         if no_prices:
             return "No Agile prices are available yet: self use."
         return ""
-
-    def _update_soc_issue(self, now: datetime, stale: bool) -> None:
-        issue_id = f"{ISSUE_SOC_UNAVAILABLE}_{self.config_entry.entry_id}"
-        if not stale:
-            ir.async_delete_issue(self.hass, DOMAIN, issue_id)
-            return
-        # An inverter integration that loads after this one is not a fault:
-        # without any reading yet, the silence counts from the first plan.
-        missing_since = self._soc.last.at if self._soc.last else self._first_update
-        if missing_since is not None and now - missing_since <= SOC_STALE_AFTER:
-            return
-        ir.async_create_issue(
-            self.hass,
-            DOMAIN,
-            issue_id,
-            is_fixable=False,
-            severity=ir.IssueSeverity.WARNING,
-            translation_key=ISSUE_SOC_UNAVAILABLE,
-            translation_placeholders={
-                "entity_id": self.config_entry.data[CONF_SOC_ENTITY],
-                "title": self.config_entry.title,
-                "minutes": str(_minutes(SOC_STALE_AFTER)),
-            },
-        )
-
-    def _update_coverage_issue(self, coverage_12h: float) -> None:
-        issue_id = f"{ISSUE_PRICE_COVERAGE}_{self.config_entry.entry_id}"
-        if coverage_12h >= PRICE_COVERAGE_MIN_PCT:
-            ir.async_delete_issue(self.hass, DOMAIN, issue_id)
-            return
-        ir.async_create_issue(
-            self.hass,
-            DOMAIN,
-            issue_id,
-            is_fixable=False,
-            severity=ir.IssueSeverity.WARNING,
-            translation_key=ISSUE_PRICE_COVERAGE,
-            translation_placeholders={
-                "coverage": f"{coverage_12h:.0f}",
-                "title": self.config_entry.title,
-            },
-        )

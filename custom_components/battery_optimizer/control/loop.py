@@ -24,7 +24,6 @@ from homeassistant.core import (
     callback,
 )
 from homeassistant.exceptions import HomeAssistantError
-from homeassistant.helpers import issue_registry as ir
 from homeassistant.helpers.event import (
     async_track_point_in_utc_time,
     async_track_time_interval,
@@ -37,11 +36,15 @@ from ..const import (
     CONTROL_TICK,
     DEFAULT_HYSTERESIS_P,
     DOMAIN,
+)
+from ..coordinator import BatteryOptimizerConfigEntry, PlanCoordinator
+from ..entry.issues import (
     ISSUE_CONTROL_QUOTA,
     ISSUE_CONTROL_RATE_LIMITED,
     ISSUE_CONTROL_WRITE_FAILED,
+    async_clear_control_issues,
+    async_raise_control_issue,
 )
-from ..coordinator import BatteryOptimizerConfigEntry, PlanCoordinator
 from ..entry.settings import battery_from_entry, site_from_entry
 from ..inverters.base import SELF_USE, InverterCommand, InverterDriver, Reason
 from .policy import ControlSettings, DriveOutcome, async_drive, decide
@@ -53,11 +56,6 @@ _LOGGER = logging.getLogger(__name__)
 RETRY_AFTER_FAILURE = timedelta(minutes=5)
 RATE_LIMIT_REASONS = frozenset({Reason.RATE_LIMITED, Reason.BACKING_OFF})
 QUOTA_REASONS = frozenset({Reason.DAILY_BUDGET, Reason.QUOTA_EXHAUSTED})
-CONTROL_ISSUES = (
-    ISSUE_CONTROL_WRITE_FAILED,
-    ISSUE_CONTROL_RATE_LIMITED,
-    ISSUE_CONTROL_QUOTA,
-)
 
 
 @dataclass(frozen=True, slots=True)
@@ -235,7 +233,7 @@ class ControlLoop:
             self._held = command if self.override is None else None
             self._failed = None
             self._schedule_until(command)
-            self._clear_issues()
+            async_clear_control_issues(self.hass, self.entry.entry_id)
             if self._failing:
                 self._failing = False
                 _LOGGER.info("The inverter takes commands again (%s)", command.mode)
@@ -309,13 +307,6 @@ class ControlLoop:
                 outcome.error,
             )
 
-    def _issue_id(self, key: str) -> str:
-        return f"{key}_{self.entry.entry_id}"
-
-    def _clear_issues(self) -> None:
-        for key in CONTROL_ISSUES:
-            ir.async_delete_issue(self.hass, DOMAIN, self._issue_id(key))
-
     def _raise_issue(self, command: InverterCommand, outcome: DriveOutcome) -> None:
         error = outcome.error
         reason = error.reason if error is not None else Reason.WRITE_FAILED
@@ -337,18 +328,8 @@ class ControlLoop:
             key = ISSUE_CONTROL_RATE_LIMITED
         elif reason in QUOTA_REASONS:
             key = ISSUE_CONTROL_QUOTA
-        ir.async_create_issue(
-            self.hass,
-            DOMAIN,
-            self._issue_id(key),
-            is_fixable=False,
-            severity=ir.IssueSeverity.ERROR,
-            translation_key=key,
-            translation_placeholders={
-                "title": self.entry.title,
-                "mode": str(command.mode),
-                "error": str(error),
-            },
+        async_raise_control_issue(
+            self.hass, self.entry, key, str(command.mode), str(error)
         )
 
 
