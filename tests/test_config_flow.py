@@ -18,16 +18,6 @@ import pytest
 from pytest_homeassistant_custom_component.common import MockConfigEntry
 import voluptuous as vol
 
-from custom_components.battery_optimizer.config_flow import (
-    BATTERY_SCHEMA,
-    EXPORT_RATE_SCHEMA,
-    FOX_CLOUD_ERRORS,
-    FOX_CLOUD_SCHEMA,
-    FOXESS_MODBUS_SCHEMA,
-    INVERTER_SCHEMA,
-    OPTIONS_SCHEMA,
-    tariff_schema,
-)
 from custom_components.battery_optimizer.const import (
     CONF_API_KEY,
     CONF_BATTERY_VOLTAGE_ENTITY,
@@ -85,6 +75,16 @@ from custom_components.battery_optimizer.const import (
     PRICE_SOURCES,
     SECTION_ADVANCED,
 )
+from custom_components.battery_optimizer.flows.schemas import (
+    BATTERY_SCHEMA,
+    EXPORT_RATE_SCHEMA,
+    FOX_CLOUD_SCHEMA,
+    FOXESS_MODBUS_SCHEMA,
+    INVERTER_SCHEMA,
+    OPTIONS_SCHEMA,
+    tariff_schema,
+)
+from custom_components.battery_optimizer.flows.validate import FOX_CLOUD_ERRORS
 from custom_components.battery_optimizer.inverters.base import (
     InverterRateLimitedError,
     InverterUnavailableError,
@@ -106,7 +106,7 @@ from custom_components.battery_optimizer.tariffs.octopus_energy import (
     ENTITIES_IMPORT_PRODUCT,
 )
 
-CLIENT = "custom_components.battery_optimizer.config_flow.OctopusClient"
+CLIENT = "custom_components.battery_optimizer.flows.tariff.OctopusClient"
 IMPORT_CODE = "AGILE-24-10-01"
 EXPORT_CODE = "AGILE-OUTGOING-19-05-13"
 SOC = "sensor.battery_soc"
@@ -990,7 +990,7 @@ async def test_foxess_modbus_by_entities(hass: HomeAssistant) -> None:
     assert {k: result["data"][k] for k in entities} == entities
 
 
-VALIDATE = "custom_components.battery_optimizer.config_flow.async_validate_fox_cloud"
+VALIDATE = "custom_components.battery_optimizer.flows.validate.async_validate_fox_cloud"
 
 
 @pytest.mark.parametrize(

@@ -11,7 +11,6 @@ from homeassistant.helpers.typing import ConfigType
 from homeassistant.util import dt as dt_util
 
 from .card.serve import async_setup_card
-from .config_flow import battery_unique_id
 from .const import (
     CONF_EXPORT_RATE_ENTITIES,
     CONF_PRICE_SOURCE,
@@ -28,6 +27,7 @@ from .coordinator import (
     PlanCoordinator,
 )
 from .entry.issues import async_delete_all
+from .flows.validate import battery_unique_id
 from .inverters.factory import budget_store, create_driver
 from .plan.history import history_store
 from .plan.savings import SavingsCoordinator

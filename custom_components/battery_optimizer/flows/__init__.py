@@ -1,0 +1,1 @@
+"""Helpers of the config flow: form schemas, input checks, tariff resolution."""
