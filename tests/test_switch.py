@@ -15,7 +15,7 @@ from pytest_homeassistant_custom_component.common import (
     mock_restore_cache,
 )
 
-from custom_components.battery_optimizer.control.loop import control_of
+from custom_components.battery_optimizer.coordinator import control_of
 from custom_components.battery_optimizer.optimizer.model import Mode
 from custom_components.battery_optimizer.switch import PARALLEL_UPDATES
 

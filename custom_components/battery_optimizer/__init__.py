@@ -20,11 +20,12 @@ from .const import (
     PRICE_SOURCE_DEMO,
     PRICE_SOURCE_OCTOPUS_ENERGY,
 )
-from .control.loop import ControlLoop, control_of
+from .control.loop import ControlLoop
 from .coordinator import (
     BatteryOptimizerConfigEntry,
     BatteryOptimizerData,
     PlanCoordinator,
+    control_of,
 )
 from .entry.issues import async_delete_all
 from .flows.validate import battery_unique_id

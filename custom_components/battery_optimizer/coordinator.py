@@ -70,6 +70,11 @@ class BatteryOptimizerData:
     control: ControlLoop | None = None
 
 
+def control_of(entry: BatteryOptimizerConfigEntry) -> ControlLoop | None:
+    """The entry's control loop; None when it only recommends."""
+    return entry.runtime_data.control
+
+
 class PlanCoordinator(DataUpdateCoordinator[PlanResult]):
     """Re-solves the plan every few minutes and whenever prices change."""
 

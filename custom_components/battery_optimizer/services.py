@@ -19,15 +19,15 @@ from homeassistant.helpers.selector import ConfigEntrySelector
 from homeassistant.util import dt as dt_util
 import voluptuous as vol
 
-from .const import DOMAIN
-from .control.loop import control_of
+from .const import CONF_BATTERY_VOLTAGE_ENTITY, DOMAIN
 from .control.manual import manual_command
+from .coordinator import BatteryOptimizerConfigEntry, control_of
+from .inputs.states import battery_voltage_v
 from .optimizer.model import Mode
 from .plan.serialize import result_to_dict
 
 if TYPE_CHECKING:
     from .control.loop import ControlLoop
-    from .coordinator import BatteryOptimizerConfigEntry
 
 ATTR_CONFIG_ENTRY = "config_entry"
 SERVICE_OPTIMIZE = "optimize"
@@ -115,7 +115,9 @@ def async_setup_services(hass: HomeAssistant) -> None:
         control = _control(entry)
         now = dt_util.utcnow()
         command, until = manual_command(
-            control,
+            control.driver.capabilities,
+            control.settings,
+            battery_voltage_v(hass, entry.data.get(CONF_BATTERY_VOLTAGE_ENTITY)),
             now,
             mode=Mode(call.data[ATTR_MODE]),
             power_kw=call.data.get(ATTR_POWER_KW),

@@ -10,8 +10,8 @@ from homeassistant.core import HomeAssistant, callback
 from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 from homeassistant.helpers.restore_state import RestoreEntity
 
-from .control.loop import ControlLoop, control_of
-from .coordinator import BatteryOptimizerConfigEntry
+from .control.loop import ControlLoop
+from .coordinator import BatteryOptimizerConfigEntry, PlanCoordinator, control_of
 from .entity import BatteryOptimizerEntity
 
 # The switch writes to the inverter: one at a time.
@@ -30,15 +30,15 @@ async def async_setup_entry(
     """Add the switch when the entry has an inverter to drive."""
     control = control_of(entry)
     if control is not None:
-        async_add_entities([AutomaticControlSwitch(control)])
+        async_add_entities([AutomaticControlSwitch(entry.runtime_data.plan, control)])
 
 
 class AutomaticControlSwitch(BatteryOptimizerEntity, SwitchEntity, RestoreEntity):
     """On: each plan is carried out by the inverter. Off by default."""
 
-    def __init__(self, control: ControlLoop) -> None:
+    def __init__(self, coordinator: PlanCoordinator, control: ControlLoop) -> None:
         """Attach the switch to the entry's control loop."""
-        super().__init__(control.coordinator, AUTOMATIC_CONTROL)
+        super().__init__(coordinator, AUTOMATIC_CONTROL)
         self._control = control
 
     async def async_added_to_hass(self) -> None:

@@ -26,7 +26,8 @@ from custom_components.battery_optimizer.const import (
     INVERTER_FOXESS_MODBUS,
     INVERTER_SIMULATED,
 )
-from custom_components.battery_optimizer.control.loop import ControlLoop, control_of
+from custom_components.battery_optimizer.control.loop import ControlLoop
+from custom_components.battery_optimizer.coordinator import control_of
 from custom_components.battery_optimizer.inverters.base import (
     SELF_USE,
     InverterCommand,

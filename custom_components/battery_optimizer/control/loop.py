@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 import logging
 
+from homeassistant.config_entries import ConfigEntry
 from homeassistant.const import EVENT_HOMEASSISTANT_STOP
 from homeassistant.core import (
     CALLBACK_TYPE,
@@ -28,6 +29,7 @@ from homeassistant.helpers.event import (
     async_track_point_in_utc_time,
     async_track_time_interval,
 )
+from homeassistant.helpers.update_coordinator import DataUpdateCoordinator
 from homeassistant.util import dt as dt_util
 
 from ..const import (
@@ -37,7 +39,6 @@ from ..const import (
     DEFAULT_HYSTERESIS_P,
     DOMAIN,
 )
-from ..coordinator import BatteryOptimizerConfigEntry, PlanCoordinator
 from ..entry.issues import (
     ISSUE_CONTROL_QUOTA,
     ISSUE_CONTROL_RATE_LIMITED,
@@ -47,6 +48,7 @@ from ..entry.issues import (
 )
 from ..entry.settings import battery_from_entry, site_from_entry
 from ..inverters.base import SELF_USE, InverterCommand, InverterDriver, Reason
+from ..plan.result import PlanResult
 from .policy import ControlSettings, DriveOutcome, async_drive, decide
 
 _LOGGER = logging.getLogger(__name__)
@@ -72,8 +74,8 @@ class ControlLoop:
     def __init__(
         self,
         hass: HomeAssistant,
-        entry: BatteryOptimizerConfigEntry,
-        coordinator: PlanCoordinator,
+        entry: ConfigEntry,
+        coordinator: DataUpdateCoordinator[PlanResult],
         driver: InverterDriver,
     ) -> None:
         """Control the inverter behind `driver` from the plans of `coordinator`."""
@@ -353,8 +355,3 @@ def _raise_failure(failure: Failure | None) -> None:
             "error": str(failure.outcome.error or "no answer"),
         },
     )
-
-
-def control_of(entry: BatteryOptimizerConfigEntry) -> ControlLoop | None:
-    """The entry's control loop; None when it only recommends."""
-    return entry.runtime_data.control

@@ -3,27 +3,20 @@
 from __future__ import annotations
 
 from datetime import datetime, timedelta
-from typing import TYPE_CHECKING
 
 from homeassistant.exceptions import ServiceValidationError
 
-from ..const import (
-    CONF_BATTERY_VOLTAGE_ENTITY,
-    DEFAULT_NOMINAL_VOLTAGE_V,
-    DOMAIN,
-)
-from ..inputs.states import state_float
+from ..const import DOMAIN
 from ..inverters.base import (
     MAX_COMMAND_DURATION,
     SELF_USE,
+    Capabilities,
     InverterCommand,
     InverterCommandError,
     Reason,
 )
 from ..optimizer.model import Mode
-
-if TYPE_CHECKING:
-    from .loop import ControlLoop
+from .policy import ControlSettings
 
 W_PER_KW = 1000
 SECONDS_PER_HOUR = 3600
@@ -37,15 +30,10 @@ def _error(key: str, **placeholders: str) -> ServiceValidationError:
     )
 
 
-def _voltage_v(control: ControlLoop) -> float:
-    voltage = state_float(
-        control.hass, control.entry.data.get(CONF_BATTERY_VOLTAGE_ENTITY)
-    )
-    return voltage if voltage is not None and voltage > 0 else DEFAULT_NOMINAL_VOLTAGE_V
-
-
 def manual_command(
-    control: ControlLoop,
+    capabilities: Capabilities,
+    settings: ControlSettings,
+    voltage_v: float,
     now: datetime,
     *,
     mode: Mode,
@@ -63,15 +51,13 @@ def manual_command(
     until = now + duration
     if mode is Mode.SELF_USE:
         return SELF_USE, until
-    capabilities = control.driver.capabilities
-    voltage_v = _voltage_v(control)
     if current_a is not None:
         power_kw = current_a * voltage_v / W_PER_KW
     if power_kw is None:
         limit_kw = (
-            control.settings.charge_limit_kw
+            settings.charge_limit_kw
             if mode is Mode.FORCE_CHARGE
-            else control.settings.discharge_limit_kw
+            else settings.discharge_limit_kw
         )
         power_kw = min(limit_kw, capabilities.max_power_kw)
     if mode not in (Mode.FORCE_CHARGE, Mode.FORCE_DISCHARGE):

@@ -13,6 +13,8 @@ from homeassistant.const import (
 from homeassistant.core import HomeAssistant
 from homeassistant.util.unit_conversion import PowerConverter
 
+from ..const import DEFAULT_NOMINAL_VOLTAGE_V
+
 
 def state_float(hass: HomeAssistant, entity_id: str | None) -> float | None:
     """Numeric state of an entity; None when absent, unavailable or not a number."""
@@ -38,3 +40,9 @@ def state_power_kw(hass: HomeAssistant, entity_id: str | None) -> float | None:
         # A power without a known unit would put a wrong figure in the plan.
         return None
     return PowerConverter.convert(value, unit, UnitOfPower.KILO_WATT)
+
+
+def battery_voltage_v(hass: HomeAssistant, entity_id: str | None) -> float:
+    """The battery voltage an entity reads, or the nominal one without a reading."""
+    voltage = state_float(hass, entity_id)
+    return voltage if voltage is not None and voltage > 0 else DEFAULT_NOMINAL_VOLTAGE_V
