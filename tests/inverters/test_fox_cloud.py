@@ -1,10 +1,9 @@
-"""Tests of the Fox Cloud driver against a local fake of the Open API."""
+"""Tests of the Fox Cloud driver and client against a local fake of the Open API."""
 
 from __future__ import annotations
 
 from collections.abc import AsyncGenerator, Awaitable, Callable
 from datetime import UTC, datetime, timedelta
-import hashlib
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -21,12 +20,11 @@ from custom_components.battery_optimizer.inverters.base import (
     InverterWriteError,
     Reason,
 )
-from custom_components.battery_optimizer.inverters.fox_cloud import (
+from custom_components.battery_optimizer.inverters.fox_cloud import FoxCloudDriver
+from custom_components.battery_optimizer.inverters.fox_cloud_api import (
     CallBudget,
     FoxCloudClient,
-    FoxCloudDriver,
     RateLimiter,
-    signature,
 )
 from custom_components.battery_optimizer.optimizer.model import Mode
 
@@ -94,13 +92,6 @@ async def rig(
     server = await aiohttp_server(fake.app())
     async with aiohttp.ClientSession() as session:
         yield Rig(server, fake, session)
-
-
-def test_signature_uses_literal_backslash_sequences() -> None:
-    literal = hashlib.md5(b"/op/v1/x\\r\\nkey\\r\\n1700000000000").hexdigest()
-    assert signature("/op/v1/x", "key", "1700000000000") == literal
-    crlf = hashlib.md5(b"/op/v1/x\r\nkey\r\n1700000000000").hexdigest()
-    assert literal != crlf
 
 
 def _group(
@@ -325,21 +316,3 @@ async def test_network_errors(rig: Rig) -> None:
     with pytest.raises(InverterUnavailableError) as err:
         await driver.async_read_soc()
     assert err.value.reason is Reason.CANNOT_CONNECT
-
-
-class _TimeoutSession:
-    def post(self, *args: Any, **kwargs: Any) -> Any:
-        raise TimeoutError
-
-
-async def test_timeout_is_cannot_connect() -> None:
-    clock = FakeClock()
-    client = FoxCloudClient(
-        _TimeoutSession(),  # type: ignore[arg-type]
-        API_KEY,
-        limiter=RateLimiter(clock=clock.monotonic, sleep=clock.sleep),
-    )
-    with pytest.raises(InverterUnavailableError) as err:
-        await client.async_post("/op/v1/device/real/query", {}, write=False)
-    assert err.value.reason is Reason.CANNOT_CONNECT
-    assert client.budget.used == 1

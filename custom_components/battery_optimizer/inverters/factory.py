@@ -49,7 +49,8 @@ from ..const import (
 )
 from ..inputs.states import state_float
 from .base import InverterDriver
-from .fox_cloud import CallBudget, FoxCloudClient, FoxCloudDriver
+from .fox_cloud import FoxCloudDriver
+from .fox_cloud_api import CallBudget, FoxCloudClient
 from .foxess_modbus import (
     FoxessModbusDriver,
     FoxessModbusEntities,
