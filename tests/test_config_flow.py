@@ -90,7 +90,7 @@ from custom_components.battery_optimizer.inverters.base import (
     InverterUnavailableError,
     Reason,
 )
-from custom_components.battery_optimizer.inverters.foxess_modbus import (
+from custom_components.battery_optimizer.inverters.foxess_modbus_entities import (
     FOXESS_MODBUS_DOMAIN,
 )
 from custom_components.battery_optimizer.optimizer.model import Mode

@@ -101,7 +101,7 @@ from ..const import (
     REGIONS,
     SECTION_ADVANCED,
 )
-from ..inverters.foxess_modbus import FOXESS_MODBUS_DOMAIN
+from ..inverters.foxess_modbus_entities import FOXESS_MODBUS_DOMAIN
 
 PRICE_UNIT = "p/kWh"
 # Octopus Outgoing Fixed pays 15 p/kWh; most fixed-export users start from there.

@@ -31,7 +31,8 @@ from ..const import (
     CONF_WORK_MODE_ENTITY,
 )
 from ..inverters.base import InverterError, Reason
-from ..inverters.factory import async_validate_fox_cloud, foxess_entities_from_data
+from ..inverters.factory import async_validate_fox_cloud
+from ..inverters.foxess_modbus_entities import foxess_entities_from_data
 
 _LOGGER = logging.getLogger(__name__)
 

@@ -24,18 +24,12 @@ from ..const import (
     CONF_DISCHARGE_LIMIT_KW,
     CONF_EFFICIENCY_PCT,
     CONF_EXPORT_LIMIT_KW,
-    CONF_FORCE_CHARGE_POWER_ENTITY,
-    CONF_FORCE_DISCHARGE_POWER_ENTITY,
-    CONF_FOXESS_DEVICE,
     CONF_INVERTER,
     CONF_LOAD_POWER_ENTITY,
-    CONF_MAX_CHARGE_CURRENT_ENTITY,
     CONF_MAX_SOC_PCT,
-    CONF_MIN_SOC_ON_GRID_ENTITY,
     CONF_PV_POWER_ENTITY,
     CONF_RESERVE_SOC_PCT,
     CONF_SOC_ENTITY,
-    CONF_WORK_MODE_ENTITY,
     DEFAULT_DAILY_LOAD_KWH,
     DEFAULT_EFFICIENCY_PCT,
     DEFAULT_EXPORT_LIMIT_KW,
@@ -51,11 +45,8 @@ from ..inputs.states import state_float
 from .base import InverterDriver
 from .fox_cloud import FoxCloudDriver
 from .fox_cloud_api import CallBudget, FoxCloudClient
-from .foxess_modbus import (
-    FoxessModbusDriver,
-    FoxessModbusEntities,
-    find_foxess_modbus_entities,
-)
+from .foxess_modbus import FoxessModbusDriver
+from .foxess_modbus_entities import foxess_entities_from_data
 from .simulated import SimulatedBattery, SimulatedDriver
 
 BUDGET_STORAGE_VERSION = 1
@@ -78,23 +69,6 @@ def _power_reader(
         return value / 1000 if unit == "W" else value
 
     return read
-
-
-def foxess_entities_from_data(
-    hass: HomeAssistant, data: Mapping[str, Any]
-) -> FoxessModbusEntities | None:
-    """The foxess_modbus entities an entry names, by device or one by one."""
-    if device_id := data.get(CONF_FOXESS_DEVICE):
-        return find_foxess_modbus_entities(hass, device_id)
-    if not (work_mode := data.get(CONF_WORK_MODE_ENTITY)):
-        return None
-    return FoxessModbusEntities(
-        work_mode=work_mode,
-        force_charge_power=data.get(CONF_FORCE_CHARGE_POWER_ENTITY),
-        force_discharge_power=data.get(CONF_FORCE_DISCHARGE_POWER_ENTITY),
-        max_charge_current=data.get(CONF_MAX_CHARGE_CURRENT_ENTITY),
-        min_soc_on_grid=data.get(CONF_MIN_SOC_ON_GRID_ENTITY),
-    )
 
 
 def fox_cloud_driver(

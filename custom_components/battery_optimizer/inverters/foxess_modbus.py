@@ -18,7 +18,6 @@ from typing import Any
 from homeassistant.const import STATE_ON, STATE_UNAVAILABLE, STATE_UNKNOWN
 from homeassistant.core import HomeAssistant
 from homeassistant.exceptions import HomeAssistantError
-from homeassistant.helpers import entity_registry as er
 
 from ..optimizer.model import Mode
 from .base import (
@@ -35,10 +34,15 @@ from .base import (
     state_matches,
     window_end,
 )
+from .foxess_modbus_entities import (
+    CHARGE_PERIOD_COUNT,
+    FOXESS_MODBUS_DOMAIN,
+    FoxessModbusEntities,
+    # Re-exported: tests/foxess_modbus_stand_in imports it from this module.
+    find_foxess_modbus_entities as find_foxess_modbus_entities,  # noqa: PLC0414
+)
 
-FOXESS_MODBUS_DOMAIN = "foxess_modbus"
 SERVICE_UPDATE_CHARGE_PERIOD = "update_charge_period"
-CHARGE_PERIOD_COUNT = 2
 # The service accepts an end of 23:59 at the latest.
 LAST_MINUTE_OF_DAY = MINUTES_PER_DAY - 1
 DEFAULT_BATTERY_VOLTAGE_V = 51.2
@@ -51,99 +55,6 @@ WORK_MODE_OPTIONS: Mapping[Mode, str] = {
     Mode.FORCE_DISCHARGE: "Force Discharge",
 }
 MODE_OF_OPTION: Mapping[str, Mode] = {v: k for k, v in WORK_MODE_OPTIONS.items()}
-
-# Entity keys foxess_modbus puts at the end of unique ids and entity ids,
-# by the field of FoxessModbusEntities they fill.
-ENTITY_KEYS: Mapping[str, tuple[str, str]] = {
-    "work_mode": ("select", "work_mode"),
-    "force_charge_power": ("number", "force_charge_power"),
-    "force_discharge_power": ("number", "force_discharge_power"),
-    "max_charge_current": ("number", "max_charge_current"),
-    "min_soc_on_grid": ("number", "min_soc_on_grid"),
-    "battery_soc": ("sensor", "battery_soc"),
-}
-CHARGE_PERIOD_KEYS = tuple(
-    f"time_period_{n}_enable_force_charge" for n in range(1, CHARGE_PERIOD_COUNT + 1)
-)
-
-
-@dataclass(frozen=True, slots=True)
-class FoxessModbusEntities:
-    """The foxess_modbus entities the driver reads and writes.
-
-    `inverter` is the foxess_modbus device id, the target of the charge-period
-    service; `charge_period_enabled` are its "Enable Force Charge" binary sensors.
-    """
-
-    work_mode: str
-    force_charge_power: str | None = None
-    force_discharge_power: str | None = None
-    max_charge_current: str | None = None
-    min_soc_on_grid: str | None = None
-    battery_soc: str | None = None
-    inverter: str | None = None
-    charge_period_enabled: tuple[str, ...] = ()
-
-    @property
-    def remote_control(self) -> bool:
-        """Whether the model takes Force Charge and Force Discharge as work modes."""
-        return (
-            self.force_charge_power is not None
-            and self.force_discharge_power is not None
-        )
-
-    @property
-    def charge_periods(self) -> bool:
-        """Whether force charge goes through charge periods instead."""
-        return not self.remote_control and self.inverter is not None
-
-
-def _entity_key(entry: er.RegistryEntry, key: str) -> bool:
-    suffix = f"_{key}"
-    object_id = entry.entity_id.split(".", 1)[1]
-    return (
-        entry.unique_id.endswith(suffix)
-        or object_id == key
-        or object_id.endswith(suffix)
-    )
-
-
-def find_foxess_modbus_entities(
-    hass: HomeAssistant, device_id: str
-) -> FoxessModbusEntities | None:
-    """Find a foxess_modbus device's control entities; None if it has no work mode select."""
-    registry = er.async_get(hass)
-    entries = [
-        entry
-        for entry in er.async_entries_for_device(registry, device_id)
-        if entry.platform == FOXESS_MODBUS_DOMAIN
-    ]
-
-    def find(domain: str, key: str) -> str | None:
-        return next(
-            (
-                entry.entity_id
-                for entry in entries
-                if entry.domain == domain and _entity_key(entry, key)
-            ),
-            None,
-        )
-
-    found = {name: find(domain, key) for name, (domain, key) in ENTITY_KEYS.items()}
-    work_mode = found.pop("work_mode")
-    if work_mode is None:
-        return None
-    periods = tuple(
-        entity_id
-        for key in CHARGE_PERIOD_KEYS
-        if (entity_id := find("binary_sensor", key)) is not None
-    )
-    return FoxessModbusEntities(
-        work_mode=work_mode,
-        inverter=device_id if periods else None,
-        charge_period_enabled=periods,
-        **found,
-    )
 
 
 @dataclass(frozen=True, slots=True)
