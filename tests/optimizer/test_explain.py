@@ -20,9 +20,11 @@ from custom_components.battery_optimizer.optimizer import (
     compute_kpis,
     no_battery_cost_p,
 )
+from custom_components.battery_optimizer.optimizer.constraints import (
+    binding_constraints,
+)
 from custom_components.battery_optimizer.optimizer.explain import (
     Flows,
-    binding_constraints,
     build_slots,
     classify_mode,
 )

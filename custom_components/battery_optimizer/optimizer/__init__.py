@@ -6,7 +6,7 @@ import dataclasses
 from datetime import UTC, tzinfo
 import time
 
-from .explain import compute_kpis, no_battery_cost_p
+from .kpis import compute_kpis, no_battery_cost_p
 from .lp import SolverError, solve_lp
 from .model import (
     Battery,

@@ -1,4 +1,4 @@
-"""What a plan means to a person: slot modes and reasons, binding limits, KPIs."""
+"""What a plan means to a person: the mode of each slot and the reason for it."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, tzinfo
 
-from .model import Battery, Inputs, Kpis, Mode, Plan, Site, Slot
+from .model import Battery, Inputs, Mode, Slot
 
 # Flows below this are treated as zero when naming what a slot does.
 ACTIVE_KW = 1e-3
@@ -109,20 +109,23 @@ def _discharge_runs(inputs: Inputs, rows: Sequence[dict[str, float]]) -> list[_R
     return runs
 
 
-class _Clock:
+class Clock:
     """Formats times in the display time zone, naming the day after the first."""
 
     def __init__(self, first: datetime, display_tz: tzinfo) -> None:
+        """Show times in `display_tz`; `first` sets the day named without a weekday."""
         self._tz = display_tz
         self._first_day = first.astimezone(display_tz).date()
 
     def at(self, moment: datetime) -> str:
+        """A moment as HH:MM, with the weekday when it is not on the first day."""
         local = moment.astimezone(self._tz)
         if local.date() == self._first_day:
             return f"{local:%H:%M}"
         return f"{local:%a %H:%M}"
 
     def span(self, start: datetime, end: datetime) -> str:
+        """A span as start-end, the end as HH:MM."""
         local_end = end.astimezone(self._tz)
         return f"{self.at(start)}-{local_end:%H:%M}"
 
@@ -141,7 +144,7 @@ class _Reasons:
         rows: list[dict[str, float]],
         modes: list[Mode],
         value_p: float,
-        clock: _Clock,
+        clock: Clock,
     ) -> None:
         self._inputs = inputs
         self._battery = battery
@@ -283,7 +286,7 @@ def build_slots(
         rows,
         modes,
         terminal_value_p_per_kwh,
-        _Clock(inputs.starts[0], display_tz),
+        Clock(inputs.starts[0], display_tz),
     )
     slots: list[Slot] = []
     for t, row in enumerate(rows):
@@ -316,121 +319,3 @@ def build_slots(
             )
         )
     return tuple(slots)
-
-
-def _limits_reached(slot: Slot, battery: Battery, site: Site) -> list[str]:
-    """Names of the limits slot sits at; a limit of zero is never reported."""
-
-    def at_limit(flow_kw: float, limit_kw: float) -> bool:
-        return limit_kw > 0 and flow_kw >= limit_kw - ACTIVE_KW
-
-    reached = []
-    if slot.soc_end_kwh >= battery.max_kwh - AT_BOUND_KWH:
-        reached.append("battery full")
-    elif slot.soc_end_kwh <= battery.reserve_kwh + AT_BOUND_KWH:
-        reached.append("battery at reserve")
-    ac_kw = slot.pv_kw - slot.curtail_kw + slot.discharge_kw - slot.charge_kw
-    for name, flow_kw, limit_kw in (
-        ("charge limit", slot.charge_kw, battery.charge_limit_kw),
-        ("discharge limit", slot.discharge_kw, battery.discharge_limit_kw),
-        ("export limit", slot.export_kw, site.export_limit_kw),
-        ("import limit", slot.import_kw, site.import_limit_kw),
-        ("inverter limit", abs(ac_kw), site.inverter_ac_limit_kw),
-    ):
-        if at_limit(flow_kw, limit_kw):
-            reached.append(name)
-    return reached
-
-
-def binding_constraints(
-    slots: Sequence[Slot], battery: Battery, site: Site, display_tz: tzinfo
-) -> tuple[str, ...]:
-    """Limits the plan runs into, as "export limit 12:00-14:30", in time order."""
-    if not slots:
-        return ()
-    open_runs: dict[str, tuple[int, int]] = {}
-    closed: list[tuple[int, str, int]] = []
-    for t, slot in enumerate(slots):
-        reached = set(_limits_reached(slot, battery, site))
-        for name in [n for n in open_runs if n not in reached]:
-            first, last = open_runs.pop(name)
-            closed.append((first, name, last))
-        for name in reached:
-            first, _ = open_runs.get(name, (t, t))
-            open_runs[name] = (first, t)
-    closed.extend((first, name, last) for name, (first, last) in open_runs.items())
-    clock = _Clock(slots[0].start, display_tz)
-    return tuple(
-        f"{name} {clock.span(slots[first].start, slots[last].end)}"
-        for first, name, last in sorted(closed)
-    )
-
-
-def no_battery_cost_p(inputs: Inputs, site: Site) -> float:
-    """Cost of the horizon with load and PV only, pence.
-
-    PV passes the inverter (capped at its AC limit); surplus is exported up to
-    the export limit, and none is exported while export pays negative.
-    """
-    total_p = 0.0
-    for t in range(len(inputs)):
-        h = inputs.durations_h[t]
-        pv_kw = min(inputs.pv_kw[t], site.inverter_ac_limit_kw)
-        net_kw = inputs.load_kw[t] - pv_kw
-        if net_kw >= 0:
-            total_p += inputs.import_price_p_per_kwh[t] * net_kw * h
-            continue
-        p_exp = inputs.export_price_p_per_kwh[t]
-        if p_exp > 0:
-            total_p -= p_exp * min(-net_kw, site.export_limit_kw) * h
-    return total_p
-
-
-def _stored_change_value_p(plan: Plan, value_p: float) -> float:
-    """Worth of the energy a plan adds to the battery over its horizon."""
-    end_kwh = plan.slots[-1].soc_end_kwh if plan.slots else plan.initial_soc_kwh
-    return value_p * (end_kwh - plan.initial_soc_kwh)
-
-
-def compute_kpis(
-    plan: Plan, inputs: Inputs, battery: Battery, site: Site, rules_plan: Plan
-) -> Kpis:
-    """Key figures of a plan, and its savings against no battery and the rules.
-
-    Savings count the change in stored energy at the plan's terminal value, so
-    emptying the battery is not mistaken for saving money.
-    """
-    slots = plan.slots
-    import_kwh = sum(s.import_kw * s.duration_h for s in slots)
-    export_kwh = sum(s.export_kw * s.duration_h for s in slots)
-    throughput_kwh = sum((s.charge_kw + s.discharge_kw) * s.duration_h for s in slots)
-    pv_kwh = sum(s.pv_kw * s.duration_h for s in slots)
-    # PV that is neither curtailed nor exported stays on site.
-    pv_on_site_kwh = sum(
-        (s.pv_kw - s.curtail_kw - min(s.export_kw, s.pv_kw - s.curtail_kw))
-        * s.duration_h
-        for s in slots
-    )
-    hours = sum(s.duration_h for s in slots)
-    value_p = plan.terminal_value_p_per_kwh
-    net_cost_p = plan.cost_p - _stored_change_value_p(plan, value_p)
-    rules_net_cost_p = rules_plan.cost_p - _stored_change_value_p(rules_plan, value_p)
-    cost_no_battery_p = no_battery_cost_p(inputs, site)
-    return Kpis(
-        cost_p=plan.cost_p,
-        import_kwh=import_kwh,
-        export_kwh=export_kwh,
-        peak_import_kw=max((s.import_kw for s in slots), default=0.0),
-        throughput_kwh=throughput_kwh,
-        equivalent_cycles=throughput_kwh / (2 * battery.capacity_kwh),
-        self_consumption_pct=100 * pv_on_site_kwh / pv_kwh if pv_kwh > 0 else 0.0,
-        average_soc_pct=(
-            sum(s.soc_end_pct * s.duration_h for s in slots) / hours
-            if hours > 0
-            else 0.0
-        ),
-        cost_no_battery_p=cost_no_battery_p,
-        cost_rules_p=rules_plan.cost_p,
-        savings_vs_no_battery_p=cost_no_battery_p - net_cost_p,
-        savings_vs_rules_p=rules_net_cost_p - net_cost_p,
-    )

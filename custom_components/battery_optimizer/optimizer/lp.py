@@ -13,7 +13,8 @@ from datetime import UTC, tzinfo
 import time
 from typing import TYPE_CHECKING, Any
 
-from .explain import Flows, binding_constraints, build_slots
+from .constraints import binding_constraints
+from .explain import Flows, build_slots
 from .model import Battery, Inputs, Plan, PlanStatus, Site
 from .solver_output import quiet_highs_banner
 
