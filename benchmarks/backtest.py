@@ -29,13 +29,15 @@ from custom_components.battery_optimizer.optimizer.model import (  # noqa: E402
     Site,
 )
 from custom_components.battery_optimizer.optimizer.simulate import (  # noqa: E402
+    Result,
+    perfect_foresight,
+    run,
+)
+from custom_components.battery_optimizer.optimizer.strategies import (  # noqa: E402
     Forecasts,
     PlannerOptions,
     PlannerStrategy,
-    Result,
-    perfect_foresight,
     rules_strategy,
-    run,
     self_use_strategy,
 )
 

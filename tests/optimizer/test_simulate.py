@@ -18,15 +18,17 @@ from custom_components.battery_optimizer.optimizer.forecast import published_unt
 from custom_components.battery_optimizer.optimizer.simulate import (
     SLOT_H,
     Decision,
-    Forecasts,
-    PlannerOptions,
-    PlannerStrategy,
     Timeline,
     apply_decision,
     perfect_foresight,
+    run,
+)
+from custom_components.battery_optimizer.optimizer.strategies import (
+    Forecasts,
+    PlannerOptions,
+    PlannerStrategy,
     planner_inputs,
     rules_strategy,
-    run,
     self_use_strategy,
 )
 

@@ -1,11 +1,10 @@
 """Receding-horizon simulation: plan with what was known, apply the first slot, account the real cost.
 
-Every half hour a strategy decides the slot ahead from the information of that
-moment; the decision is then carried out by a battery that follows the actual
-load and PV, as an inverter would, and the real grid import and export are
-paid at the real prices. The strategies are no battery, plain self use, the
-reactive rules and the LP planner (with realistic or with perfect forecasts).
-Perfect foresight, the limit, is one LP over the whole period.
+Every half hour a strategy (see `strategies`) decides the slot ahead from the
+information of that moment; the decision is then carried out by a battery that
+follows the actual load and PV, as an inverter would, and the real grid import
+and export are paid at the real prices. Perfect foresight, the limit, is one LP
+over the whole period.
 """
 
 from __future__ import annotations
@@ -13,32 +12,14 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from enum import StrEnum
 import math
 import time
 
-from . import optimize
-from .forecast import (
-    load_forecast_kw,
-    price_forecast_p_per_kwh,
-    published_until,
-    pv_forecast_kw,
-)
 from .lp import solve_lp
-from .model import Battery, Inputs, Mode, RuleSettings, Site
-from .rules import plan_rules
+from .model import Battery, Inputs, Mode, Site
 
 SLOT = timedelta(minutes=30)
 SLOT_H = 0.5
-# A plan never looks further than the 48 hours the integration plans over.
-MAX_HORIZON_SLOTS = 96
-
-
-class Forecasts(StrEnum):
-    """What the planner is told about load and PV."""
-
-    REALISTIC = "realistic"
-    PERFECT = "perfect"
 
 
 @dataclass(frozen=True, slots=True)
@@ -243,130 +224,9 @@ def _book(
     return stored_kwh
 
 
-def self_use_strategy() -> Strategy:
-    """What the inverter does on its own: charge from surplus PV, discharge to cover the load."""
-    return lambda _t, _stored_kwh: Decision(Mode.SELF_USE)
-
-
-def rules_strategy(
-    timeline: Timeline, battery: Battery, site: Site, settings: RuleSettings
-) -> Strategy:
-    """The reactive rules: force charge when cheap, force discharge when dear, else self use."""
-
-    def decide(t: int, stored_kwh: float) -> Decision:
-        # The rules look only at the current slot, so one slot of inputs is enough.
-        inputs = Inputs(
-            starts=(timeline.slot_start(t),),
-            durations_h=(SLOT_H,),
-            import_price_p_per_kwh=(timeline.import_p_per_kwh[t],),
-            export_price_p_per_kwh=(timeline.export_p_per_kwh[t],),
-            pv_kw=tuple(pv_forecast_kw(timeline.pv_kw, timeline.pv_forecast_kw, t, 1)),
-            load_kw=tuple(load_forecast_kw(timeline.load_kw, t, 1)),
-            initial_soc_pct=_soc_pct(stored_kwh, battery),
-        )
-        first = plan_rules(inputs, battery, site, settings).slots[0]
-        return Decision(first.mode, first.charge_kw, first.discharge_kw)
-
-    return decide
-
-
-def _soc_pct(stored_kwh: float, battery: Battery) -> float:
+def stored_soc_pct(stored_kwh: float, battery: Battery) -> float:
     """Stored energy as a SoC the inputs accept (rounding can step past 0-100)."""
     return min(100.0, max(0.0, stored_kwh / battery.capacity_kwh * 100))
-
-
-@dataclass(frozen=True, slots=True)
-class PlannerOptions:
-    """How the LP planner is fed: forecasts, horizon and the value of energy left at the end."""
-
-    forecasts: Forecasts = Forecasts.REALISTIC
-    # Slots planned at least, using forecast prices past publication; 0 plans
-    # over published prices only.
-    min_horizon_slots: int = 0
-    # Value of a kWh left at the end as a share of the mean forecast import
-    # price; None keeps the planner's own default.
-    terminal_value_share: float | None = None
-    time_limit_s: float = 3.0
-
-
-class PlannerStrategy:
-    """The planner as run by the integration (LP, rules on failure), fed only what was known."""
-
-    def __init__(
-        self,
-        timeline: Timeline,
-        battery: Battery,
-        site: Site,
-        options: PlannerOptions = PlannerOptions(),  # noqa: B008 - frozen
-    ) -> None:
-        """Keep what every half-hourly plan needs."""
-        self.timeline = timeline
-        self.battery = battery
-        self.site = site
-        self.options = options
-        self.fallbacks = 0
-
-    def __call__(self, t: int, stored_kwh: float) -> Decision:
-        """Plan at the start of slot t and return the first slot's decision."""
-        inputs = planner_inputs(
-            self.timeline, t, stored_kwh, self.battery, self.options
-        )
-        plan = optimize(
-            inputs, self.battery, self.site, time_limit_s=self.options.time_limit_s
-        )
-        self.fallbacks += plan.is_fallback
-        first = plan.slots[0]
-        return Decision(first.mode, first.charge_kw, first.discharge_kw)
-
-
-def planner_inputs(
-    timeline: Timeline,
-    t: int,
-    stored_kwh: float,
-    battery: Battery,
-    options: PlannerOptions,
-) -> Inputs:
-    """Inputs the planner would have had at the start of slot t."""
-    now = timeline.slot_start(t)
-    known_end = min(len(timeline), timeline.index_at(published_until(now)))
-    end = min(
-        len(timeline),
-        t + MAX_HORIZON_SLOTS,
-        max(known_end, t + options.min_horizon_slots),
-    )
-    end = max(end, t + 1)
-    n = end - t
-    known = max(0, min(known_end, end) - t)
-    import_p = list(timeline.import_p_per_kwh[t : t + known])
-    export_p = list(timeline.export_p_per_kwh[t : t + known])
-    if known < n:
-        import_p += price_forecast_p_per_kwh(
-            timeline.import_p_per_kwh, t + known, t + known, n - known
-        )
-        export_p += price_forecast_p_per_kwh(
-            timeline.export_p_per_kwh, t + known, t + known, n - known
-        )
-    if options.forecasts is Forecasts.PERFECT:
-        load_kw = list(timeline.load_kw[t:end])
-        pv_kw = list(timeline.pv_kw[t:end])
-    else:
-        load_kw = load_forecast_kw(timeline.load_kw, t, n)
-        pv_kw = pv_forecast_kw(timeline.pv_kw, timeline.pv_forecast_kw, t, n)
-    terminal_p = None
-    if options.terminal_value_share is not None:
-        terminal_p = options.terminal_value_share * sum(import_p) / n
-    soc_pct = _soc_pct(stored_kwh, battery)
-    return Inputs(
-        starts=tuple(now + k * SLOT for k in range(n)),
-        durations_h=(SLOT_H,) * n,
-        import_price_p_per_kwh=tuple(import_p),
-        export_price_p_per_kwh=tuple(export_p),
-        pv_kw=tuple(pv_kw),
-        load_kw=tuple(load_kw),
-        initial_soc_pct=soc_pct,
-        price_is_forecast=tuple(k >= known for k in range(n)),
-        terminal_value_p_per_kwh=terminal_p,
-    )
 
 
 def perfect_foresight(
@@ -392,7 +252,7 @@ def perfect_foresight(
     for first in range(0, len(timeline), step):
         end = min(len(timeline), first + step + overlap_days * 48)
         keep = min(step, len(timeline) - first)
-        soc_pct = _soc_pct(stored_kwh, battery)
+        soc_pct = stored_soc_pct(stored_kwh, battery)
         inputs = Inputs(
             starts=tuple(timeline.slot_start(t) for t in range(first, end)),
             durations_h=(SLOT_H,) * (end - first),
