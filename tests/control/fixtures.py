@@ -17,7 +17,6 @@ from custom_components.battery_optimizer.inverters.base import (
     Capabilities,
     InverterCommand,
     InverterDriver,
-    InverterError,
     InverterState,
 )
 from custom_components.battery_optimizer.optimizer.horizon import next_boundary
@@ -70,7 +69,7 @@ class FakeInverter(InverterDriver):
         self.capabilities = capabilities
         self.command = SELF_USE
         self.calls: list[Call] = []
-        self.failures: list[InverterError] = []
+        self.failures: list[Exception] = []
         self.ignore_writes = False
 
     async def async_read_state(self) -> InverterState:

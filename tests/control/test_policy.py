@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+import pytest
+
 from custom_components.battery_optimizer.control.policy import (
     ControlSettings,
     async_drive,
@@ -85,7 +87,7 @@ async def test_an_unreadable_inverter_is_still_written() -> None:
         nonlocal reads
         reads += 1
         if reads == 1:
-            raise InverterUnavailableError(Reason.UNAVAILABLE)
+            raise InverterUnavailableError(Reason.CANNOT_CONNECT)
         return await read_state()
 
     fake.async_read_state = flaky_read  # type: ignore[method-assign,assignment]
@@ -94,6 +96,32 @@ async def test_an_unreadable_inverter_is_still_written() -> None:
     assert outcome.ok
     assert outcome.writes == 1
     assert fake.writes == [("apply", command)]
+
+
+@pytest.mark.parametrize("reason", [Reason.UNAVAILABLE, Reason.ENTITY_MISSING])
+async def test_an_inverter_not_there_yet_is_not_written(reason: Reason) -> None:
+    """Entities that do not exist or read nothing yet (a restart) get no write."""
+    fake = FakeInverter()
+
+    async def not_there() -> object:
+        raise InverterUnavailableError(reason)
+
+    fake.async_read_state = not_there  # type: ignore[method-assign,assignment]
+    outcome = await async_drive(fake, InverterCommand(Mode.HOLD, FIRST_END))
+    assert not outcome.ok
+    assert outcome.writes == 0
+    assert fake.writes == []
+
+
+async def test_a_driver_fault_of_any_kind_becomes_an_outcome() -> None:
+    """A KeyError from a cloud reply must not escape into the control task."""
+    fake = FakeInverter()
+    fake.failures = [KeyError("result")]
+    outcome = await async_drive(fake, InverterCommand(Mode.HOLD, FIRST_END))
+    assert not outcome.ok
+    assert outcome.error is not None
+    assert outcome.error.reason is Reason.WRITE_FAILED
+    assert "KeyError" in str(outcome.error)
 
 
 async def test_a_failing_read_back_is_retried() -> None:

@@ -20,6 +20,8 @@ from custom_components.battery_optimizer.inverters.base import (
 )
 from custom_components.battery_optimizer.inverters.foxess_modbus import (
     FoxessModbusDriver,
+)
+from custom_components.battery_optimizer.inverters.foxess_modbus_entities import (
     find_foxess_modbus_entities,
 )
 from custom_components.battery_optimizer.optimizer.model import Mode

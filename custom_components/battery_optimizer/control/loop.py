@@ -48,14 +48,25 @@ from ..entry.issues import (
 )
 from ..entry.settings import battery_from_entry, site_from_entry
 from ..inverters.base import SELF_USE, InverterCommand, InverterDriver, Reason
+from ..optimizer.model import Mode
 from ..plan.result import PlanResult
-from .policy import ControlSettings, DriveOutcome, async_drive, decide
+from .policy import (
+    UNREACHABLE_REASONS,
+    ControlSettings,
+    DriveOutcome,
+    Failure,
+    async_drive,
+    decide,
+    target_reached,
+)
 
 _LOGGER = logging.getLogger(__name__)
 
 # After a failed write the same command waits this long, so a broken inverter
 # link is not hammered every minute (and a cloud budget is not spent on it).
 RETRY_AFTER_FAILURE = timedelta(minutes=5)
+# After start-up, an inverter whose entities read nothing yet is not a fault.
+STARTUP_GRACE = timedelta(minutes=3)
 RATE_LIMIT_REASONS = frozenset({Reason.RATE_LIMITED, Reason.BACKING_OFF})
 QUOTA_REASONS = frozenset({Reason.DAILY_BUDGET, Reason.QUOTA_EXHAUSTED})
 
@@ -96,6 +107,7 @@ class ControlLoop:
         self.writes = 0
         self._failed: tuple[InverterCommand, datetime] | None = None
         self._failing = False
+        self._started_at: datetime | None = None
         # Cycles, manual commands and shutdown must never interleave their writes.
         self._lock = asyncio.Lock()
         self._unsubs: list[CALLBACK_TYPE] = []
@@ -107,6 +119,7 @@ class ControlLoop:
     @callback
     def async_start(self) -> None:
         """Follow the plan coordinator, the clock and Home Assistant stopping."""
+        self._started_at = dt_util.utcnow()
         self._unsubs = [
             self.coordinator.async_add_listener(self._on_plan),
             async_track_time_interval(self.hass, self._on_tick, CONTROL_TICK),
@@ -179,8 +192,11 @@ class ControlLoop:
 
     def wanted(self, now: datetime) -> InverterCommand | None:
         """The command for `now`; None when the loop leaves the inverter alone."""
+        soc_pct = self.coordinator.data.soc_pct if self.coordinator.data else None
         if self.override is not None:
-            if now < self.override.until:
+            if now < self.override.until and not target_reached(
+                self.override.command, soc_pct
+            ):
                 return self.override.command
             self.override = None
             self._notify()
@@ -194,7 +210,7 @@ class ControlLoop:
             or now - result.generated_at > CONTROL_STALE_AFTER
         ):
             return SELF_USE
-        return decide(
+        command = decide(
             result.plan,
             now,
             result.soc_pct,
@@ -202,6 +218,11 @@ class ControlLoop:
             self.driver.capabilities,
             self.settings,
         )
+        if target_reached(command, soc_pct):
+            # The inverter may not stop by itself (foxess_modbus remote control
+            # charges on to its own Max SoC): keep the energy until the run ends.
+            return InverterCommand(Mode.HOLD, command.until)
+        return command
 
     async def async_cycle(self, *, full: bool) -> Failure | None:
         """Decide and drive; `full` reads the inverter even if nothing changed here.
@@ -239,6 +260,18 @@ class ControlLoop:
             if self._failing:
                 self._failing = False
                 _LOGGER.info("The inverter takes commands again (%s)", command.mode)
+            return None
+        error = outcome.error
+        if (
+            error is not None
+            and error.reason in UNREACHABLE_REASONS
+            and self._started_at is not None
+            and now - self._started_at < STARTUP_GRACE
+        ):
+            # The inverter's integration is still coming up (its entities read
+            # nothing until its first poll): try again on the next tick.
+            _LOGGER.debug("Inverter not readable yet, waiting: %s", error)
+            self._failed = (command, now)
             return None
         self._failed = (command, self._retry_time(outcome, now))
         self._raise_issue(command, outcome)
@@ -333,14 +366,6 @@ class ControlLoop:
         async_raise_control_issue(
             self.hass, self.entry, key, str(command.mode), str(error)
         )
-
-
-@dataclass(frozen=True, slots=True)
-class Failure:
-    """A command the inverter did not take, and why."""
-
-    command: InverterCommand
-    outcome: DriveOutcome
 
 
 def _raise_failure(failure: Failure | None) -> None:

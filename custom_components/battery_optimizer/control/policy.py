@@ -13,6 +13,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
+import logging
 
 from ..inverters.base import (
     MAX_COMMAND_DURATION,
@@ -33,6 +34,9 @@ ACTIVE_KW = 0.05
 # The hysteresis threshold is per half-hour slot, so gains are estimated over one.
 SLOT_H = 0.5
 WRITE_ATTEMPTS = 2
+# The inverter's entities do not exist or read nothing: no write can land.
+UNREACHABLE_REASONS = frozenset({Reason.ENTITY_MISSING, Reason.UNAVAILABLE})
+_LOGGER = logging.getLogger(__name__)
 POWER_DIGITS = 2
 
 
@@ -241,28 +245,41 @@ async def _async_write(driver: InverterDriver, command: InverterCommand) -> None
 
 
 async def async_drive(driver: InverterDriver, command: InverterCommand) -> DriveOutcome:
-    """Write `command` if the inverter differs, read back to verify, retry once."""
+    """Write `command` if the inverter differs, read back to verify, retry once.
+
+    The read-back waits for the driver's readings to catch up (a Modbus poll),
+    so a write on its way is never sent twice; only one that never shows is.
+    Whatever a driver raises ends as an outcome, never as an exception.
+    """
     try:
         if driver.matches(await driver.async_read_state(), command):
             return DriveOutcome(0)
     except InverterRateLimitedError as err:
         return DriveOutcome(0, err)
-    except InverterError:
-        # An unreadable state is not a matching one: the write may still land.
-        pass
+    except InverterError as err:
+        if err.reason in UNREACHABLE_REASONS:
+            # Writing to an inverter whose entities do not exist yet cannot help.
+            return DriveOutcome(0, err)
+        # Otherwise an unreadable state is not a matching one: a write may land.
+    except Exception as err:
+        return DriveOutcome(0, _unexpected(err))
     writes = 0
     error: InverterError = InverterWriteError(Reason.WRITE_FAILED)
     for _ in range(WRITE_ATTEMPTS):
         writes += 1
         try:
             await _async_write(driver, command)
-            state = await driver.async_read_state()
-        except (InverterCommandError, InverterRateLimitedError) as err:
-            # Retrying at once cannot help an invalid command or a closed quota.
-            return DriveOutcome(writes, err)
-        except InverterError as err:
-            if err.reason is Reason.INVALID_AUTH:
-                return DriveOutcome(writes, err)  # the same key fails again
+            state = await driver.async_read_back(command)
+        except Exception as err:
+            if not isinstance(err, InverterError):
+                return DriveOutcome(writes, _unexpected(err))
+            if (
+                isinstance(err, (InverterCommandError, InverterRateLimitedError))
+                or err.reason is Reason.INVALID_AUTH
+            ):
+                # Retrying at once cannot help an invalid command, a closed
+                # quota or a refused key.
+                return DriveOutcome(writes, err)
             error = err
             continue
         if driver.matches(state, command):
@@ -272,3 +289,28 @@ async def async_drive(driver: InverterDriver, command: InverterCommand) -> Drive
             f"the inverter reads back {state.mode} after writing {command.mode}",
         )
     return DriveOutcome(writes, error)
+
+
+def _unexpected(err: Exception) -> InverterError:
+    """A driver fault that is not an InverterError, as one the loop can handle."""
+    _LOGGER.debug("Inverter driver fault", exc_info=err)
+    return InverterWriteError(Reason.WRITE_FAILED, f"{type(err).__name__}: {err}")
+
+
+def target_reached(command: InverterCommand, soc_pct: float | None) -> bool:
+    """Whether a forced charge has reached its target, or a discharge its floor."""
+    if soc_pct is None or command.target_soc_pct is None:
+        return False
+    if command.mode is Mode.FORCE_CHARGE:
+        return soc_pct >= command.target_soc_pct
+    if command.mode is Mode.FORCE_DISCHARGE:
+        return soc_pct <= command.target_soc_pct
+    return False
+
+
+@dataclass(frozen=True, slots=True)
+class Failure:
+    """A command the inverter did not take, and why."""
+
+    command: InverterCommand
+    outcome: DriveOutcome

@@ -240,6 +240,14 @@ class InverterDriver(ABC):
         """Whether `state` already satisfies `command`, so no write is needed."""
         return state_matches(state, command, self.capabilities)
 
+    async def async_read_back(self, command: InverterCommand) -> InverterState:
+        """The state after writing `command`.
+
+        A driver whose readings lag its writes (entities updated by a poll)
+        waits here until they show the command, or until a poll should have.
+        """
+        return await self.async_read_state()
+
     async def async_ensure(self, command: InverterCommand) -> bool:
         """Apply `command` unless the read-back state already matches; True if written."""
         if self.matches(await self.async_read_state(), command):
@@ -291,7 +299,17 @@ def daily_windows(start: datetime, end: datetime, tz: tzinfo) -> list[DailyWindo
     return windows
 
 
-def window_end(window: DailyWindow, tz: tzinfo) -> datetime:
-    """The UTC instant a window ends."""
+def window_end(
+    window: DailyWindow, tz: tzinfo, near: datetime | None = None
+) -> datetime:
+    """The UTC instant a window ends.
+
+    On the autumn clock change a wall time between 01:00 and 02:00 happens
+    twice; `near` (the end that was meant, if known) picks the one closer to it.
+    """
     midnight = datetime.combine(window.day, time(), tzinfo=tz)
-    return (midnight + timedelta(minutes=window.end_minute)).astimezone(UTC)
+    wall = (midnight + timedelta(minutes=window.end_minute)).replace(tzinfo=None)
+    candidates = {wall.replace(tzinfo=tz, fold=fold).astimezone(UTC) for fold in (0, 1)}
+    if near is None:
+        return min(candidates)
+    return min(candidates, key=lambda end: abs(end - near))

@@ -9,6 +9,7 @@ Charge periods repeat every day: the caller must release them at `until`.
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime, tzinfo
@@ -16,8 +17,17 @@ import math
 from typing import Any
 
 from homeassistant.const import STATE_ON, STATE_UNAVAILABLE, STATE_UNKNOWN
-from homeassistant.core import HomeAssistant
+from homeassistant.core import (
+    Event,
+    EventStateChangedData,
+    HomeAssistant,
+    callback,
+)
 from homeassistant.exceptions import HomeAssistantError
+from homeassistant.helpers.event import (
+    async_call_later,
+    async_track_state_change_event,
+)
 
 from ..optimizer.model import Mode
 from .base import (
@@ -26,6 +36,7 @@ from .base import (
     Capabilities,
     InverterCommand,
     InverterDriver,
+    InverterError,
     InverterState,
     InverterUnavailableError,
     InverterWriteError,
@@ -38,14 +49,14 @@ from .foxess_modbus_entities import (
     CHARGE_PERIOD_COUNT,
     FOXESS_MODBUS_DOMAIN,
     FoxessModbusEntities,
-    # Re-exported: tests/foxess_modbus_stand_in imports it from this module.
-    find_foxess_modbus_entities as find_foxess_modbus_entities,  # noqa: PLC0414
 )
 
 SERVICE_UPDATE_CHARGE_PERIOD = "update_charge_period"
 # The service accepts an end of 23:59 at the latest.
 LAST_MINUTE_OF_DAY = MINUTES_PER_DAY - 1
 DEFAULT_BATTERY_VOLTAGE_V = 51.2
+# foxess_modbus polls every 10 s (serial) or 15 s (TCP): two polls and a margin.
+READ_BACK_TIMEOUT = 40.0
 
 WORK_MODE_OPTIONS: Mapping[Mode, str] = {
     Mode.SELF_USE: "Self Use",
@@ -152,6 +163,9 @@ class FoxessModbusDriver(InverterDriver):
 
     async def async_read_state(self) -> InverterState:
         """Read the work mode, power, floor SoC and SoC from the entities."""
+        return self._read_state_now()
+
+    def _read_state_now(self) -> InverterState:
         entities = self.entities
         option = self._read(entities.work_mode, required=True)
         assert option is not None
@@ -245,6 +259,52 @@ class FoxessModbusDriver(InverterDriver):
                 await self._set_number(number, wanted.power_kw)
         await self._select_mode(state, wanted.mode)
 
+    async def async_read_back(self, command: InverterCommand) -> InverterState:
+        """Wait for the entities to show `command`: they follow a write on a poll."""
+        state = await self.async_read_state()
+        if self.matches(state, command):
+            return state
+        done: asyncio.Future[None] = self._hass.loop.create_future()
+
+        @callback
+        def _finish(*_: Any) -> None:
+            if not done.done():
+                done.set_result(None)
+
+        @callback
+        def _on_change(_: Event[EventStateChangedData]) -> None:
+            try:
+                if self.matches(self._read_state_now(), command):
+                    _finish()
+            except InverterError:
+                pass  # still unreadable: keep waiting
+
+        unsubs = [
+            async_track_state_change_event(
+                self._hass, self._watched_entities(), _on_change
+            ),
+            async_call_later(self._hass, READ_BACK_TIMEOUT, _finish),
+        ]
+        try:
+            await done
+        finally:
+            for unsub in unsubs:
+                unsub()
+        return await self.async_read_state()
+
+    def _watched_entities(self) -> list[str]:
+        """The entities whose states make up the read-back state."""
+        entities = self.entities
+        watched = [
+            entities.work_mode,
+            entities.force_charge_power,
+            entities.force_discharge_power,
+            entities.max_charge_current,
+            entities.min_soc_on_grid,
+            *entities.charge_period_enabled,
+        ]
+        return [entity_id for entity_id in watched if entity_id is not None]
+
     async def _apply_charge_periods(
         self, state: InverterState, wanted: InverterCommand, now: datetime
     ) -> None:
@@ -295,7 +355,9 @@ class FoxessModbusDriver(InverterDriver):
                     f"{end_minute // 60:02d}:{end_minute % 60:02d}:00",
                 ),
             )
-        self._period_until = window_end(windows[-1], self._tz) if windows else None
+        self._period_until = (
+            window_end(windows[-1], self._tz, near=until) if windows else None
+        )
 
     async def _call_period(self, period: int, span: tuple[str, str] | None) -> None:
         data: dict[str, Any] = {
