@@ -166,3 +166,19 @@ def test_window_ending_at_midnight_or_mid_minute() -> None:
     # An end inside a minute is rounded up so the window covers it.
     odd = NOW + timedelta(minutes=5, seconds=10)
     assert daily_windows(NOW, odd, LONDON)[0].end_minute == 1336
+
+
+@pytest.mark.parametrize(
+    "meant",
+    [
+        datetime(2023, 10, 29, 0, 30, tzinfo=UTC),  # 01:30 BST, the first one
+        datetime(2023, 10, 29, 1, 30, tzinfo=UTC),  # 01:30 GMT, an hour later
+    ],
+)
+def test_window_end_in_the_repeated_autumn_hour_round_trips(meant: datetime) -> None:
+    """01:30 happens twice on the autumn change: the end read back is the one meant."""
+    start = datetime(2023, 10, 28, 23, 0, tzinfo=UTC)
+    windows = daily_windows(start, meant, LONDON)
+    assert window_end(windows[-1], LONDON, near=meant) == meant
+    # Without a hint the earlier instant is the one a charge window may not pass.
+    assert window_end(windows[-1], LONDON) == datetime(2023, 10, 29, 0, 30, tzinfo=UTC)
