@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-import dataclasses
+from datetime import UTC, datetime
 from unittest.mock import patch
 
 from freezegun.api import FrozenDateTimeFactory
@@ -15,7 +15,6 @@ from pytest_homeassistant_custom_component.common import (
 from syrupy.assertion import SnapshotAssertion
 
 from custom_components.battery_optimizer.optimizer.model import Mode
-from custom_components.battery_optimizer.plan.result import Recommendation
 
 from .conftest import FakeOctopus, entity_id, setup_entry, snapshot_entities, state_of
 
@@ -49,21 +48,22 @@ async def test_problem_is_a_diagnostic_entity(
     assert charging.entity_category is None
 
 
-async def test_charging_recommended_follows_the_mode(
-    hass: HomeAssistant, init_integration: MockConfigEntry
+async def test_charging_recommended_on_a_cheap_night(
+    hass: HomeAssistant,
+    freezer: FrozenDateTimeFactory,
+    octopus: FakeOctopus,
+    inverter_states: None,
+    mock_config_entry: MockConfigEntry,
 ) -> None:
-    """The sensor turns on exactly when the recommendation is force charge."""
-    coordinator = init_integration.runtime_data.plan
-    planned = coordinator.data
-    for mode in Mode:
-        recommendation = Recommendation(mode, 10.0, 0.5, 80.0, "test")
-        coordinator.async_set_updated_data(
-            dataclasses.replace(planned, recommendation=recommendation)
-        )
-        await hass.async_block_till_done()
-        expected = STATE_ON if mode is Mode.FORCE_CHARGE else STATE_OFF
-        state = state_of(hass, "binary_sensor", "charging_recommended").state
-        assert state == expected, mode
+    """At 01:37 on a cheap Agile night the plan charges from the grid: on."""
+    freezer.move_to(datetime(2022, 12, 28, 1, 37, tzinfo=UTC))
+    await setup_entry(hass, mock_config_entry)
+
+    result = mock_config_entry.runtime_data.plan.data
+    assert result.plan is not None
+    assert result.plan.slots[0].charge_kw > 0
+    assert result.recommendation.mode is Mode.FORCE_CHARGE
+    assert state_of(hass, "binary_sensor", "charging_recommended").state == STATE_ON
 
 
 async def test_binary_sensor_snapshot(

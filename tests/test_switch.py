@@ -17,7 +17,6 @@ from pytest_homeassistant_custom_component.common import (
 
 from custom_components.battery_optimizer.coordinator import control_of
 from custom_components.battery_optimizer.optimizer.model import Mode
-from custom_components.battery_optimizer.switch import PARALLEL_UPDATES
 
 from .conftest import ENTRY_ID, SLOT, FakeOctopus, setup_entry
 from .control.fixtures import (
@@ -70,11 +69,6 @@ def _state(hass: HomeAssistant) -> State:
     state = hass.states.get(SWITCH)
     assert state is not None
     return state
-
-
-def test_the_switch_acts_one_at_a_time() -> None:
-    """A platform that writes to the inverter runs one update at a time."""
-    assert PARALLEL_UPDATES == 1
 
 
 @pytest.mark.usefixtures("init_integration")

@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 from unittest.mock import AsyncMock, MagicMock, patch
 
+from freezegun.api import FrozenDateTimeFactory
 from homeassistant.core import HomeAssistant
 import pytest
 from pytest_homeassistant_custom_component.common import MockConfigEntry
@@ -175,22 +176,37 @@ async def test_coordinator_without_meters_reports_nothing(hass: HomeAssistant) -
     assert await coordinator._async_update_data() == Savings(None, None)
 
 
-def test_todays_savings_restart_at_local_midnight() -> None:
+@pytest.mark.parametrize(
+    ("now", "local_midnight_utc"),
+    [
+        # Winter: London midnight is midnight UTC.
+        (datetime(2023, 1, 11, 15, tzinfo=UTC), datetime(2023, 1, 11, tzinfo=UTC)),
+        # Summer time: London midnight is 23:00 UTC the day before.
+        (
+            datetime(2023, 7, 11, 0, 30, tzinfo=UTC),
+            datetime(2023, 7, 10, 23, tzinfo=UTC),
+        ),
+    ],
+)
+async def test_todays_savings_restart_at_local_midnight(
+    hass: HomeAssistant,
+    freezer: FrozenDateTimeFactory,
+    now: datetime,
+    local_midnight_utc: datetime,
+) -> None:
+    """The Energy dashboard sums today's savings from the last local midnight."""
     from custom_components.battery_optimizer.sensor import (
         SAVINGS_SENSORS,
         SavingsSensor,
     )
 
+    await hass.config.async_set_time_zone("Europe/London")
+    freezer.move_to(now)
     coordinator = MagicMock()
     coordinator.config_entry = MockConfigEntry(domain=DOMAIN, entry_id="abc")
     coordinator.data = Savings(today_gbp=1.25, yesterday_gbp=2.5)
     today, yesterday = (SavingsSensor(coordinator, d) for d in SAVINGS_SENSORS)
-    midnight = datetime(2023, 1, 11, tzinfo=UTC)
-    with patch(
-        "custom_components.battery_optimizer.sensor.dt_util.start_of_local_day",
-        return_value=midnight,
-    ):
-        assert today.last_reset == midnight
-        assert yesterday.last_reset is None
+
+    assert today.last_reset == local_midnight_utc
+    assert yesterday.last_reset is None
     assert (today.native_value, yesterday.native_value) == (1.25, 2.5)
-    assert today.unique_id == "abc_savings_today"
