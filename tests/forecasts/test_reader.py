@@ -189,6 +189,18 @@ async def test_a_recorder_fault_plans_with_the_flat_load(
     assert forecasts.load_kw == pytest.approx((0.5,) * len(forecasts.load_kw))
     assert "Could not read the load history" in caplog.text
 
+    # The next reads of a lasting fault say nothing more at warning level.
+    later = NOW
+    with patch(
+        "custom_components.battery_optimizer.forecasts.reader.async_house_kwh", failing
+    ):
+        for _ in range(3):
+            later += timedelta(minutes=31)
+            await reader.async_forecasts(slot_grid(later, timedelta(hours=1)), later)
+    assert failing.await_count == 4
+    warnings = [r for r in caplog.records if r.levelname == "WARNING"]
+    assert len(warnings) == 1
+
 
 async def test_forecast_sensors_are_looked_up_every_half_hour(
     hass: HomeAssistant,

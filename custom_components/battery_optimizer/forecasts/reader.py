@@ -82,6 +82,7 @@ class ForecastReader:
         self.entry = entry
         self._history: dict[datetime, float] = {}
         self._history_read_at: datetime | None = None
+        self._history_failing = False
         self._load_error: float | None = None
         # Sensors of the PV forecast integration, found again every half-hour.
         self._pv_entities: dict[str, list[str]] = {}
@@ -177,12 +178,19 @@ class ForecastReader:
         except Exception:
             # The load history only refines the plan: a recorder fault must not
             # stop planning, which then assumes the flat daily consumption.
-            _LOGGER.warning(
+            # One warning per outage; the reads that follow stay at debug level.
+            log = _LOGGER.debug if self._history_failing else _LOGGER.warning
+            self._history_failing = True
+            log(
                 "Could not read the load history of %s; planning with a flat load",
                 load_entity,
                 exc_info=True,
             )
             self._history = {}
+        else:
+            if self._history_failing:
+                _LOGGER.info("The load history of %s can be read again", load_entity)
+            self._history_failing = False
         self._load_error = forecast_error_kwh_per_day(
             self._history, now, daily_kwh=self._flat_daily_kwh
         )
