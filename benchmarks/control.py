@@ -41,11 +41,11 @@ from custom_components.battery_optimizer.inverters.simulated import (  # noqa: E
 from custom_components.battery_optimizer.optimizer import optimize  # noqa: E402
 from custom_components.battery_optimizer.optimizer.forecast import (  # noqa: E402
     load_forecast_kw,
-    published_until,
     pv_forecast_kw,
 )
 from custom_components.battery_optimizer.optimizer.horizon import (  # noqa: E402
     next_boundary,
+    published_until,
 )
 from custom_components.battery_optimizer.optimizer.model import (  # noqa: E402
     Battery,

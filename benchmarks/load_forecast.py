@@ -16,7 +16,7 @@ import sys
 
 from benchmarks._data import SLOT, read_half_hourly
 from custom_components.battery_optimizer.forecasts.load import forecast_load
-from custom_components.battery_optimizer.forecasts.profile import LONDON
+from custom_components.battery_optimizer.optimizer.horizon import UK_TZ
 
 HISTORY_DAYS = 7
 # Only the spare fallback depends on this; every evaluated day has history.
@@ -41,14 +41,14 @@ class Score:
 
 
 def _midnight(day: date) -> datetime:
-    return datetime(day.year, day.month, day.day, tzinfo=LONDON).astimezone(UTC)
+    return datetime(day.year, day.month, day.day, tzinfo=UK_TZ).astimezone(UTC)
 
 
 def evaluate(kwh: dict[datetime, float]) -> Score:
     """Score our forecast and persistence on every complete day after a week of history."""
     score = Score()
-    first = min(kwh).astimezone(LONDON).date() + timedelta(days=HISTORY_DAYS + 1)
-    last = max(kwh).astimezone(LONDON).date()
+    first = min(kwh).astimezone(UK_TZ).date() + timedelta(days=HISTORY_DAYS + 1)
+    last = max(kwh).astimezone(UK_TZ).date()
     day = first
     while day < last:
         start, end = _midnight(day), _midnight(day + timedelta(days=1))

@@ -32,7 +32,7 @@ from custom_components.battery_optimizer.forecasts.load import (
     forecast_error_kwh_per_day,
     forecast_load,
 )
-from custom_components.battery_optimizer.forecasts.profile import LONDON
+from custom_components.battery_optimizer.optimizer.horizon import UK_TZ
 
 SLOT = timedelta(minutes=30)
 # Tuesday 9 January 2024, 00:00 London (GMT).
@@ -75,7 +75,7 @@ def evening_peak(
     out = {}
     for i in range(days * 48):
         start = first + i * SLOT
-        local = start.astimezone(LONDON)
+        local = start.astimezone(UK_TZ)
         out[start] = peak_kwh if local.hour == 18 else 0.1
     return out
 

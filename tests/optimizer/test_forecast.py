@@ -11,10 +11,10 @@ from custom_components.battery_optimizer.optimizer.forecast import (
     SLOTS_PER_DAY,
     load_forecast_kw,
     price_forecast_p_per_kwh,
-    published_until,
     pv_forecast_kw,
     same_slot_mean,
 )
+from custom_components.battery_optimizer.optimizer.horizon import published_until
 
 from .backtest_fixture import load_timeline
 

@@ -13,11 +13,9 @@ from custom_components.battery_optimizer.optimizer.model import (
     PlanStatus,
     RuleSettings,
     Site,
-)
-from custom_components.battery_optimizer.optimizer.rules import (
-    plan_rules,
     terminal_value_p_per_kwh,
 )
+from custom_components.battery_optimizer.optimizer.rules import plan_rules
 
 START = datetime(2025, 1, 6, 12, 0, tzinfo=UTC)
 SETTINGS = RuleSettings(cheap_price_p_per_kwh=10.0, expensive_price_p_per_kwh=25.0)

@@ -14,7 +14,7 @@ from custom_components.battery_optimizer.optimizer import (
     Site,
     no_battery_cost_p,
 )
-from custom_components.battery_optimizer.optimizer.forecast import published_until
+from custom_components.battery_optimizer.optimizer.horizon import published_until
 from custom_components.battery_optimizer.optimizer.simulate import (
     SLOT_H,
     Decision,

@@ -6,11 +6,11 @@ from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from itertools import pairwise
 
+from custom_components.battery_optimizer.optimizer.horizon import published_until
 from custom_components.battery_optimizer.tariffs.demo import (
     DEMO_EXPORT_PRODUCT,
     DEMO_IMPORT_PRODUCT,
     DemoPriceClient,
-    published_until,
 )
 
 SLOT = timedelta(minutes=30)
@@ -18,6 +18,16 @@ SLOT = timedelta(minutes=30)
 
 def _clock(now: datetime) -> Callable[[], datetime]:
     return lambda: now
+
+
+async def test_late_evening_serves_no_day_octopus_has_not_published() -> None:
+    """At 23:30 London the demo's prices end at 23:00 tomorrow, not a day later."""
+    now = datetime(2026, 1, 14, 23, 30, tzinfo=UTC)
+    client = DemoPriceClient.from_file(_clock(now))
+    rates = await client.async_get_rates(
+        DEMO_IMPORT_PRODUCT, "C", now, now + timedelta(days=3)
+    )
+    assert rates[-1].end == datetime(2026, 1, 15, 23, 0, tzinfo=UTC)
 
 
 def test_prices_are_published_until_23_00_london() -> None:

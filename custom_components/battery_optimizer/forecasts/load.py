@@ -21,7 +21,8 @@ from homeassistant.helpers.recorder import get_instance
 from homeassistant.util.unit_conversion import EnergyConverter, PowerConverter
 
 from ..optimizer.forecast import LOAD_DECAY, LOAD_SAME_WEEKDAY_WEIGHT, SLOTS_PER_DAY
-from .profile import LONDON, SLOT, profile_forecast, slot_floor
+from ..optimizer.horizon import UK_TZ
+from .profile import SLOT, profile_forecast, slot_floor
 
 DEFAULT_DAYS = 7
 ERROR_DAYS = 7
@@ -104,14 +105,14 @@ def forecast_error_kwh_per_day(
     error_days: int = ERROR_DAYS,
 ) -> float | None:
     """Mean over the last complete local days of the day's summed |forecast - actual| (kWh)."""
-    today = now.astimezone(LONDON).date()
+    today = now.astimezone(UK_TZ).date()
     errors: list[float] = []
     for back in range(error_days, 0, -1):
         day = today - timedelta(days=back)
-        midnight = datetime(day.year, day.month, day.day, tzinfo=LONDON).astimezone(UTC)
+        midnight = datetime(day.year, day.month, day.day, tzinfo=UK_TZ).astimezone(UTC)
         next_day = day + timedelta(days=1)
         end = datetime(
-            next_day.year, next_day.month, next_day.day, tzinfo=LONDON
+            next_day.year, next_day.month, next_day.day, tzinfo=UK_TZ
         ).astimezone(UTC)
         starts = [
             start

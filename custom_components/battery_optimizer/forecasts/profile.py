@@ -11,11 +11,10 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from datetime import UTC, date, datetime, timedelta
 import math
-from zoneinfo import ZoneInfo
 
 from ..optimizer.forecast import SLOTS_PER_DAY, same_slot_mean
+from ..optimizer.horizon import UK_TZ
 
-LONDON = ZoneInfo("Europe/London")
 SLOT = timedelta(minutes=30)
 
 
@@ -38,7 +37,7 @@ def slot_floor(when: datetime) -> datetime:
 
 
 def _wallclock_index(when: datetime, origin: date) -> int:
-    local = when.astimezone(LONDON)
+    local = when.astimezone(UK_TZ)
     day = (local.date() - origin).days
     return day * SLOTS_PER_DAY + local.hour * 2 + local.minute // 30
 
@@ -59,8 +58,8 @@ def profile_forecast(
     known = [start for start in values if start < known_before]
     if not known or not starts:
         return [None] * len(starts)
-    origin = min(known).astimezone(LONDON).date()
-    last = max(starts).astimezone(LONDON).date()
+    origin = min(known).astimezone(UK_TZ).date()
+    last = max(starts).astimezone(UK_TZ).date()
     size = ((last - origin).days + 1) * SLOTS_PER_DAY
     sums = [0.0] * size
     counts = [0] * size

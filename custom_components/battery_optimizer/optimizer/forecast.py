@@ -9,18 +9,10 @@ NaN and are skipped.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import UTC, datetime, time, timedelta
 import math
-from zoneinfo import ZoneInfo
 
 SLOTS_PER_DAY = 48
 DAYS_PER_WEEK = 7
-UK = ZoneInfo("Europe/London")
-# Agile publishes the next day's prices at about 16:00 UK time, up to 23:00 UK
-# time the next day.
-PUBLICATION_TIME_UK = time(16, 0)
-LAST_PRICE_END_UK = time(23, 0)
-
 # Load: three weeks back, each day worth 0.85 of the day after it, and the
 # same weekday counted twice: households repeat their weekly routine.
 LOAD_DAYS = 21
@@ -30,16 +22,6 @@ LOAD_SAME_WEEKDAY_WEIGHT = 2.0
 PRICE_DAYS = 14
 PRICE_DECAY = 0.7
 PRICE_SAME_WEEKDAY_WEIGHT = 1.5
-
-
-def published_until(now: datetime) -> datetime:
-    """End (UTC) of the Agile prices known at `now`: 23:00 UK today, or tomorrow after 16:00."""
-    local = now.astimezone(UK)
-    day = local.date()
-    if local.time() >= PUBLICATION_TIME_UK:
-        day += timedelta(days=1)
-    end = datetime.combine(day, LAST_PRICE_END_UK, tzinfo=UK)
-    return end.astimezone(UTC)
 
 
 def same_slot_mean(

@@ -1,10 +1,18 @@
-"""The slot grid a plan runs on: tariff half-hours, the first one partial."""
+"""The tariff clock: the slot grid a plan runs on, and when Agile prices appear.
+
+Slots are the tariff's half-hours, the first one partial. Octopus publishes the
+next day's Agile prices at about 16:00 UK time, up to 23:00 UK time the next day.
+"""
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime, time, timedelta
+from zoneinfo import ZoneInfo
 
 SLOT_LENGTH = timedelta(minutes=30)
+UK_TZ = ZoneInfo("Europe/London")
+PUBLICATION_TIME_UK = time(16, 0)
+LAST_PRICE_END_UK = time(23, 0)
 
 
 def next_boundary(now: datetime) -> datetime:
@@ -31,3 +39,13 @@ def slot_grid(now: datetime, horizon: timedelta) -> list[tuple[datetime, float]]
         grid.append((start, (stop - start).total_seconds() / 3600))
         start, boundary = stop, stop + SLOT_LENGTH
     return grid
+
+
+def published_until(now: datetime) -> datetime:
+    """End (UTC) of the Agile prices known at `now`: 23:00 UK today, or tomorrow after 16:00."""
+    local = now.astimezone(UK_TZ)
+    day = local.date()
+    if local.time() >= PUBLICATION_TIME_UK:
+        day += timedelta(days=1)
+    end = datetime.combine(day, LAST_PRICE_END_UK, tzinfo=UK_TZ)
+    return end.astimezone(UTC)

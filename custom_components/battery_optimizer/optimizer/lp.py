@@ -15,15 +15,19 @@ from typing import TYPE_CHECKING, Any
 
 from .constraints import binding_constraints
 from .explain import Flows, build_slots
-from .model import Battery, Inputs, Plan, PlanStatus, Site
+from .model import (
+    Battery,
+    Inputs,
+    Plan,
+    PlanStatus,
+    Site,
+    terminal_value_p_per_kwh,
+)
 from .solver_output import quiet_highs_banner
 
 if TYPE_CHECKING:
     from pulp import LpConstraint, LpProblem, LpSolveStats, LpVariable
 
-# Share of the mean import price that a kWh left at the horizon end is worth when
-# the inputs do not say: below 1 so the plan does not fill up just to end full.
-TERMINAL_VALUE_SHARE = 0.8
 # Cost of each kWh-hour below the reserve (or above the maximum) when the battery
 # starts outside its range: far above any tariff, so it climbs back at once.
 OUT_OF_RANGE_PENALTY_P_PER_KWH = 1000.0
@@ -52,14 +56,6 @@ class SolverError(RuntimeError):
         """Keep the fallback status next to the message."""
         super().__init__(message)
         self.status = status
-
-
-def terminal_value_p_per_kwh(inputs: Inputs) -> float:
-    """Value of a kWh left at the horizon end: given, or 0.8 x mean import price; not below 0."""
-    if inputs.terminal_value_p_per_kwh is not None:
-        return max(0.0, inputs.terminal_value_p_per_kwh)
-    prices = inputs.import_price_p_per_kwh
-    return max(0.0, TERMINAL_VALUE_SHARE * sum(prices) / len(prices))
 
 
 def curtail_tie_break_p_per_kwh(t: int, n: int) -> float:

@@ -286,3 +286,17 @@ class RuleSettings:
 
     cheap_price_p_per_kwh: float = 10.0
     expensive_price_p_per_kwh: float = 25.0
+
+
+# Share of the mean import price that a kWh left in the battery is worth at the
+# horizon end when the caller gives no value: refilling it later costs about
+# the mean price, less what the round trip loses.
+TERMINAL_VALUE_SHARE_OF_MEAN_IMPORT = 0.8
+
+
+def terminal_value_p_per_kwh(inputs: Inputs) -> float:
+    """Value of a kWh left at the horizon end: given, or 0.8 x mean import price; >= 0."""
+    if inputs.terminal_value_p_per_kwh is not None:
+        return max(0.0, inputs.terminal_value_p_per_kwh)
+    prices = inputs.import_price_p_per_kwh
+    return max(0.0, TERMINAL_VALUE_SHARE_OF_MEAN_IMPORT * sum(prices) / len(prices))

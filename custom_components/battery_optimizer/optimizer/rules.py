@@ -16,21 +16,17 @@ from dataclasses import dataclass
 from datetime import UTC, tzinfo
 import time
 
-from .model import Battery, Inputs, Mode, Plan, PlanStatus, RuleSettings, Site, Slot
-
-# Share of the mean import price that a kWh left in the battery is worth at the
-# horizon end when the caller gives no value: refilling it later costs about
-# the mean price, less what the round trip loses.
-TERMINAL_VALUE_SHARE_OF_MEAN_IMPORT = 0.8
-
-
-def terminal_value_p_per_kwh(inputs: Inputs) -> float:
-    """Value of a kWh left at the horizon end: given, or 0.8 x mean import price; >= 0."""
-    if inputs.terminal_value_p_per_kwh is not None:
-        return max(0.0, inputs.terminal_value_p_per_kwh)
-    prices = inputs.import_price_p_per_kwh
-    return max(0.0, TERMINAL_VALUE_SHARE_OF_MEAN_IMPORT * sum(prices) / len(prices))
-
+from .model import (
+    Battery,
+    Inputs,
+    Mode,
+    Plan,
+    PlanStatus,
+    RuleSettings,
+    Site,
+    Slot,
+    terminal_value_p_per_kwh,
+)
 
 # Energy below this is rounding left by earlier slots, not room to charge or discharge.
 _NEGLIGIBLE_KWH = 1e-9

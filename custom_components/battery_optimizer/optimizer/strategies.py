@@ -13,9 +13,9 @@ from . import optimize
 from .forecast import (
     load_forecast_kw,
     price_forecast_p_per_kwh,
-    published_until,
     pv_forecast_kw,
 )
+from .horizon import published_until
 from .model import Battery, Inputs, Mode, RuleSettings, Site
 from .rules import plan_rules
 from .simulate import SLOT, SLOT_H, Decision, Strategy, Timeline, stored_soc_pct

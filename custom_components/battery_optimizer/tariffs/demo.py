@@ -9,10 +9,10 @@ from __future__ import annotations
 from collections.abc import Callable
 import csv
 from dataclasses import dataclass
-from datetime import UTC, datetime, time, timedelta
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from zoneinfo import ZoneInfo
 
+from ..optimizer.horizon import published_until
 from .octopus import AgileProducts, Rate
 
 DEMO_PRICES_FILE = Path(__file__).with_name("demo_prices.csv")
@@ -20,10 +20,7 @@ DEMO_IMPORT_PRODUCT = "DEMO-AGILE"
 DEMO_EXPORT_PRODUCT = "DEMO-AGILE-OUTGOING"
 SLOT = timedelta(minutes=30)
 WEEK = timedelta(days=7)
-LONDON = ZoneInfo("Europe/London")
 # Tomorrow's prices appear at 16:00 London and run to 23:00 London the next day.
-PUBLISH_HOUR_LONDON = 16
-DAY_END_HOUR_LONDON = 23
 
 
 @dataclass(frozen=True, slots=True)
@@ -42,16 +39,6 @@ def _read_week(path: Path) -> _WeekPrices:
         import_p=tuple(float(row["import_p_per_kwh"]) for row in rows),
         export_p=tuple(float(row["export_p_per_kwh"]) for row in rows),
     )
-
-
-def published_until(now: datetime) -> datetime:
-    """End of the prices Octopus would have published by `now`."""
-    local = now.astimezone(LONDON)
-    day = local.date() + timedelta(days=1 if local.hour >= PUBLISH_HOUR_LONDON else 0)
-    if local.hour >= DAY_END_HOUR_LONDON:
-        day += timedelta(days=1)
-    end = datetime.combine(day, time(DAY_END_HOUR_LONDON), tzinfo=LONDON)
-    return end.astimezone(UTC)
 
 
 class DemoPriceClient:

@@ -8,11 +8,10 @@ from __future__ import annotations
 from bisect import bisect_right
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import datetime, time, timedelta
+from datetime import datetime, timedelta
 import inspect
 import logging
 from typing import Any, Protocol
-from zoneinfo import ZoneInfo
 
 from homeassistant.config_entries import ConfigEntry
 from homeassistant.core import HomeAssistant
@@ -32,6 +31,7 @@ from ..const import (
     EXPORT_NONE,
     PRICE_REFRESH_INTERVAL,
 )
+from ..optimizer.horizon import LAST_PRICE_END_UK, PUBLICATION_TIME_UK, UK_TZ
 from .octopus import AgileProducts, OctopusError, Rate, tariff_code
 
 _LOGGER = logging.getLogger(__name__)
@@ -40,10 +40,7 @@ _UPDATE_FAILED_TAKES_RETRY_AFTER = (
     "retry_after" in inspect.signature(UpdateFailed.__init__).parameters
 )
 
-LONDON = ZoneInfo("Europe/London")
 # Octopus publishes the next Agile day (23:00 to 23:00 London) at about 16:00.
-PUBLISH_HOUR_LONDON = 16
-AGILE_DAY_END_LONDON = time(23, 0)
 PUBLISH_POLL_INTERVAL = timedelta(minutes=5)
 BACKOFF_FIRST = timedelta(minutes=1)
 BACKOFF_MAX = timedelta(minutes=30)
@@ -364,14 +361,12 @@ class PriceCoordinator(DataUpdateCoordinator[PriceData]):
             # Capping the exponent keeps the power small after a long outage.
             backoff = BACKOFF_FIRST * (1 << min(self.failures - 1, 10))
             return min(backoff, BACKOFF_MAX)
-        london = now.astimezone(LONDON)
-        publish = london.replace(
-            hour=PUBLISH_HOUR_LONDON, minute=0, second=0, microsecond=0
-        )
+        london = now.astimezone(UK_TZ)
+        publish = datetime.combine(london.date(), PUBLICATION_TIME_UK, tzinfo=UK_TZ)
         if london < publish:
             return min(PRICE_REFRESH_INTERVAL, publish - now + SCHEDULE_MARGIN)
         tomorrow_end = datetime.combine(
-            london.date() + timedelta(days=1), AGILE_DAY_END_LONDON, tzinfo=LONDON
+            london.date() + timedelta(days=1), LAST_PRICE_END_UK, tzinfo=UK_TZ
         )
         published_end = data.import_end if data else None
         if published_end is None or published_end < tomorrow_end:
