@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 import math
+from typing import Any
 
 from homeassistant.config_entries import ConfigEntry
 
@@ -23,10 +25,9 @@ from ..const import (
     DEFAULT_EXPENSIVE_THRESHOLD,
     DEFAULT_EXPORT_LIMIT_KW,
     DEFAULT_MAX_SOC_PCT,
-    DEFAULT_NOMINAL_VOLTAGE_V,
     DEFAULT_RESERVE_SOC_PCT,
 )
-from ..optimizer.model import Battery, RuleSettings, Site
+from ..optimizer.model import DEFAULT_NOMINAL_VOLTAGE_V, Battery, RuleSettings, Site
 
 # A house fuse of 60-100 A allows 14-23 kW; the lower figure keeps plans safe.
 IMPORT_LIMIT_KW = 14.0
@@ -37,11 +38,14 @@ def entry_option(entry: ConfigEntry, key: str, default: float) -> float:
     return float(entry.options.get(key, entry.data.get(key, default)))
 
 
+def one_way_efficiency(data: Mapping[str, Any]) -> float:
+    """Charge (and discharge) efficiency from the round-trip efficiency in %."""
+    return math.sqrt(float(data.get(CONF_EFFICIENCY_PCT, DEFAULT_EFFICIENCY_PCT)) / 100)
+
+
 def battery_from_entry(entry: ConfigEntry, voltage_v: float | None) -> Battery:
     """Build the optimizer's battery from the entry's settings."""
-    one_way = math.sqrt(
-        float(entry.data.get(CONF_EFFICIENCY_PCT, DEFAULT_EFFICIENCY_PCT)) / 100
-    )
+    one_way = one_way_efficiency(entry.data)
     return Battery(
         capacity_kwh=float(entry.data[CONF_CAPACITY_KWH]),
         charge_limit_kw=float(entry.data[CONF_CHARGE_LIMIT_KW]),

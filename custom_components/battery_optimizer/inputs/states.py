@@ -13,7 +13,7 @@ from homeassistant.const import (
 from homeassistant.core import HomeAssistant
 from homeassistant.util.unit_conversion import PowerConverter
 
-from ..const import DEFAULT_NOMINAL_VOLTAGE_V
+from ..optimizer.model import DEFAULT_NOMINAL_VOLTAGE_V
 
 
 def state_float(hass: HomeAssistant, entity_id: str | None) -> float | None:

@@ -22,7 +22,6 @@ from ..const import (
     CONF_DAILY_LOAD_KWH,
     CONF_DEVICE_SERIAL,
     CONF_DISCHARGE_LIMIT_KW,
-    CONF_EFFICIENCY_PCT,
     CONF_EXPORT_LIMIT_KW,
     CONF_INVERTER,
     CONF_LOAD_POWER_ENTITY,
@@ -31,17 +30,17 @@ from ..const import (
     CONF_RESERVE_SOC_PCT,
     CONF_SOC_ENTITY,
     DEFAULT_DAILY_LOAD_KWH,
-    DEFAULT_EFFICIENCY_PCT,
     DEFAULT_EXPORT_LIMIT_KW,
     DEFAULT_MAX_SOC_PCT,
-    DEFAULT_NOMINAL_VOLTAGE_V,
     DEFAULT_RESERVE_SOC_PCT,
     DOMAIN,
     INVERTER_FOX_CLOUD,
     INVERTER_FOXESS_MODBUS,
     INVERTER_SIMULATED,
 )
-from ..inputs.states import state_float
+from ..entry.settings import one_way_efficiency
+from ..inputs.states import state_float, state_power_kw
+from ..optimizer.model import DEFAULT_NOMINAL_VOLTAGE_V
 from .base import InverterDriver
 from .fox_cloud import FoxCloudDriver
 from .fox_cloud_api import CallBudget, FoxCloudClient
@@ -61,12 +60,8 @@ def _power_reader(
     """A series that reads a power sensor in kW whenever the simulation steps."""
 
     def read(_: datetime) -> float:
-        value = state_float(hass, entity_id)
-        if value is None or entity_id is None:
-            return default_kw
-        state = hass.states.get(entity_id)
-        unit = state.attributes.get("unit_of_measurement") if state else None
-        return value / 1000 if unit == "W" else value
+        value = state_power_kw(hass, entity_id)
+        return default_kw if value is None else value
 
     return read
 
@@ -106,9 +101,7 @@ def _max_power_kw(data: Mapping[str, Any]) -> float:
 
 def _simulated(hass: HomeAssistant, entry: ConfigEntry) -> SimulatedDriver:
     data = entry.data
-    one_way = math.sqrt(
-        float(data.get(CONF_EFFICIENCY_PCT, DEFAULT_EFFICIENCY_PCT)) / 100
-    )
+    one_way = one_way_efficiency(data)
     battery = SimulatedBattery(
         capacity_kwh=float(data[CONF_CAPACITY_KWH]),
         charge_limit_kw=float(data[CONF_CHARGE_LIMIT_KW]),

@@ -29,7 +29,7 @@ from homeassistant.helpers.event import (
     async_track_state_change_event,
 )
 
-from ..optimizer.model import Mode
+from ..optimizer.model import DEFAULT_NOMINAL_VOLTAGE_V, Mode
 from .base import (
     MINUTES_PER_DAY,
     UNTIL_TOLERANCE,
@@ -54,7 +54,6 @@ from .foxess_modbus_entities import (
 SERVICE_UPDATE_CHARGE_PERIOD = "update_charge_period"
 # The service accepts an end of 23:59 at the latest.
 LAST_MINUTE_OF_DAY = MINUTES_PER_DAY - 1
-DEFAULT_BATTERY_VOLTAGE_V = 51.2
 # foxess_modbus polls every 10 s (serial) or 15 s (TCP): two polls and a margin.
 READ_BACK_TIMEOUT = 40.0
 
@@ -109,7 +108,7 @@ class FoxessModbusDriver(InverterDriver):
         tz: tzinfo,
         reserve_soc_pct: float,
         max_power_kw: float,
-        battery_voltage_v: float = DEFAULT_BATTERY_VOLTAGE_V,
+        battery_voltage_v: float = DEFAULT_NOMINAL_VOLTAGE_V,
         clock: Callable[[], datetime] = lambda: datetime.now(UTC),
     ) -> None:
         """Drive `entities`; charge periods are written in the time zone `tz`."""

@@ -46,6 +46,11 @@ def _require_finite(name: str, value: float) -> None:
         raise InvalidInputError(name, f"must be a finite number, got {value!r}")
 
 
+# A common low-voltage home battery (16 LFP cells): the voltage that turns
+# power into a charge current when the inverter reports none.
+DEFAULT_NOMINAL_VOLTAGE_V = 51.2
+
+
 @dataclass(frozen=True, slots=True)
 class Battery:
     """A home battery behind a hybrid inverter."""
@@ -58,7 +63,7 @@ class Battery:
     reserve_soc_pct: float = 10.0
     max_soc_pct: float = 100.0
     cycle_cost_p_per_kwh: float = 0.0
-    nominal_voltage_v: float = 51.2
+    nominal_voltage_v: float = DEFAULT_NOMINAL_VOLTAGE_V
 
     def validate(self) -> None:
         """Raise InvalidInputError if any field is out of range."""
