@@ -10,6 +10,9 @@ from collections.abc import Callable, Mapping
 from datetime import datetime, timedelta, tzinfo
 from typing import Any
 
+from homeassistant.const import UnitOfPower
+from homeassistant.util.unit_conversion import PowerConverter
+
 from ..optimizer.model import Mode
 from .base import (
     Capabilities,
@@ -150,7 +153,9 @@ class FoxCloudDriver(InverterDriver):
             return InverterState(mode=mode, soc_pct=soc_pct, raw=raw)
         return InverterState(
             mode=mode,
-            power_kw=float(current.get("fdPwr", 0)) / 1000,
+            power_kw=PowerConverter.convert(
+                float(current.get("fdPwr", 0)), UnitOfPower.WATT, UnitOfPower.KILO_WATT
+            ),
             soc_pct=soc_pct,
             target_soc_pct=_target_of(mode, current),
             until=self._group_end(current, groups, local_now),
@@ -195,7 +200,11 @@ class FoxCloudDriver(InverterDriver):
         if target is not None:
             target = float(round(min(max(target, FOX_MIN_SOC_PCT), FOX_MAX_SOC_PCT)))
         return InverterCommand(
-            command.mode, command.until, round(command.power_kw * 1000) / 1000, target
+            # Fox takes whole watts.
+            command.mode,
+            command.until,
+            round(command.power_kw, 3),
+            target,
         )
 
     async def async_apply(self, command: InverterCommand) -> None:
@@ -236,7 +245,15 @@ class FoxCloudDriver(InverterDriver):
     ) -> dict[str, Any]:
         """One group over minutes [start, end); Fox's end minute is inclusive."""
         wanted = self._wanted(command)
-        power_w = round(wanted.power_kw * 1000) if mode is command.mode else 0
+        power_w = (
+            round(
+                PowerConverter.convert(
+                    wanted.power_kw, UnitOfPower.KILO_WATT, UnitOfPower.WATT
+                )
+            )
+            if mode is command.mode
+            else 0
+        )
         max_soc = FOX_MAX_SOC_PCT
         fd_soc = self._reserve_pct
         if mode is Mode.FORCE_CHARGE and wanted.target_soc_pct is not None:
