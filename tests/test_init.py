@@ -161,6 +161,20 @@ async def test_options_change_reloads(
     assert result["type"] is FlowResultType.CREATE_ENTRY
     assert reload.call_count == 1
 
+    # Saving the options unchanged reloads nothing.
+    flow = await hass.config_entries.options.async_init(entry.entry_id)
+    schema = flow["data_schema"]
+    assert schema is not None
+    with patch.object(
+        hass.config_entries, "async_reload", wraps=hass.config_entries.async_reload
+    ) as reload:
+        result = await hass.config_entries.options.async_configure(
+            flow["flow_id"], {**entry.options}
+        )
+        await hass.async_block_till_done()
+    assert result["type"] is FlowResultType.CREATE_ENTRY
+    assert reload.call_count == 0
+
     assert entry.state is ConfigEntryState.LOADED
     assert entry.runtime_data.plan is not old_plan
     assert entry.runtime_data.plan.data.settings.cheap_price_p_per_kwh == 36.0
