@@ -16,7 +16,7 @@ from homeassistant.core import HomeAssistant
 from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 
 from .const import PRICE_COVERAGE_MIN_PCT
-from .coordinator import BatteryOptimizerConfigEntry
+from .coordinator import BatteryOptimizerConfigEntry, PlanCoordinator
 from .entity import BatteryOptimizerEntity
 from .optimizer.model import Mode
 from .plan.result import PlanResult
@@ -76,7 +76,9 @@ async def async_setup_entry(
     )
 
 
-class BatteryOptimizerBinarySensor(BatteryOptimizerEntity, BinarySensorEntity):
+class BatteryOptimizerBinarySensor(
+    BatteryOptimizerEntity[PlanCoordinator], BinarySensorEntity
+):
     """A yes/no reading of the latest plan."""
 
     entity_description: BatteryOptimizerBinarySensorDescription

@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from homeassistant.config_entries import ConfigEntry
 from homeassistant.helpers.device_registry import DeviceEntryType, DeviceInfo
 from homeassistant.helpers.entity import EntityDescription
-from homeassistant.helpers.update_coordinator import CoordinatorEntity
+from homeassistant.helpers.update_coordinator import (
+    CoordinatorEntity,
+    DataUpdateCoordinator,
+)
 
 from .const import DOMAIN, MANUFACTURER
-from .coordinator import PlanCoordinator
 
 
 def device_info(entry: ConfigEntry) -> DeviceInfo:
@@ -21,17 +25,21 @@ def device_info(entry: ConfigEntry) -> DeviceInfo:
     )
 
 
-class BatteryOptimizerEntity(CoordinatorEntity[PlanCoordinator]):
-    """An entity that reads the latest plan."""
+class BatteryOptimizerEntity[CoordinatorT: DataUpdateCoordinator[Any]](
+    CoordinatorEntity[CoordinatorT]
+):
+    """Every entity of an entry: its device, its unique id, its coordinator."""
 
     _attr_has_entity_name = True
 
     def __init__(
-        self, coordinator: PlanCoordinator, description: EntityDescription
+        self, coordinator: CoordinatorT, description: EntityDescription
     ) -> None:
         """Attach the entity to the entry's device."""
         super().__init__(coordinator)
         self.entity_description = description
         entry = coordinator.config_entry
+        # Every coordinator of this integration is made with its entry.
+        assert entry is not None
         self._attr_unique_id = f"{entry.entry_id}_{description.key}"
         self._attr_device_info = device_info(entry)

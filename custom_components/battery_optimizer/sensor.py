@@ -22,12 +22,11 @@ from homeassistant.const import (
 )
 from homeassistant.core import HomeAssistant
 from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
-from homeassistant.helpers.update_coordinator import CoordinatorEntity
 from homeassistant.util import dt as dt_util
 
 from .const import PENCE_PER_POUND
-from .coordinator import BatteryOptimizerConfigEntry
-from .entity import BatteryOptimizerEntity, device_info
+from .coordinator import BatteryOptimizerConfigEntry, PlanCoordinator
+from .entity import BatteryOptimizerEntity
 from .optimizer.model import Mode, PlanStatus
 from .plan.result import PlanResult
 from .plan.savings import Savings, SavingsCoordinator
@@ -278,7 +277,7 @@ async def async_setup_entry(
     )
 
 
-class BatteryOptimizerSensor(BatteryOptimizerEntity, SensorEntity):
+class BatteryOptimizerSensor(BatteryOptimizerEntity[PlanCoordinator], SensorEntity):
     """A sensor reading one figure of the latest plan."""
 
     entity_description: BatteryOptimizerSensorDescription
@@ -329,21 +328,10 @@ SAVINGS_SENSORS: tuple[SavingsSensorDescription, ...] = (
 )
 
 
-class SavingsSensor(CoordinatorEntity[SavingsCoordinator], SensorEntity):
+class SavingsSensor(BatteryOptimizerEntity[SavingsCoordinator], SensorEntity):
     """Money saved against no battery, from the recorded grid meters."""
 
-    _attr_has_entity_name = True
     entity_description: SavingsSensorDescription
-
-    def __init__(
-        self, coordinator: SavingsCoordinator, description: SavingsSensorDescription
-    ) -> None:
-        """Attach the sensor to the entry's device."""
-        super().__init__(coordinator)
-        self.entity_description = description
-        entry = coordinator.config_entry
-        self._attr_unique_id = f"{entry.entry_id}_{description.key}"
-        self._attr_device_info = device_info(entry)
 
     @property
     def available(self) -> bool:

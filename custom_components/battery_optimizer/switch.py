@@ -33,7 +33,9 @@ async def async_setup_entry(
         async_add_entities([AutomaticControlSwitch(entry.runtime_data.plan, control)])
 
 
-class AutomaticControlSwitch(BatteryOptimizerEntity, SwitchEntity, RestoreEntity):
+class AutomaticControlSwitch(
+    BatteryOptimizerEntity[PlanCoordinator], SwitchEntity, RestoreEntity
+):
     """On: each plan is carried out by the inverter. Off by default."""
 
     def __init__(self, coordinator: PlanCoordinator, control: ControlLoop) -> None:
