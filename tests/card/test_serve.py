@@ -28,6 +28,12 @@ needs_frontend = pytest.mark.skipif(
 )
 
 
+@pytest.fixture
+def expected_lingering_timers() -> bool:
+    """The frontend saves its own settings with a delay that may outlive a test."""
+    return True
+
+
 def _card_urls(hass: HomeAssistant) -> list[str]:
     return [
         url for url in hass.data[DATA_EXTRA_MODULE_URL].urls if url.startswith(CARD_URL)
